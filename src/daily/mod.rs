@@ -1,1 +1,14 @@
-//! (being built)
+//! The daily question post, as pure functions of their inputs: when each server's post is due
+//! (in its own timezone, across daylight-saving changes), one due-queue for every server instead
+//! of a timer each, the question rotation without repeats, streaks, pacing of bulk posts, and
+//! the text of the post within Discord's limits.
+//!
+//! No tokio, no Discord, no store: the bot's scheduler task feeds `now` in and acts on what
+//! comes out.
+
+mod schedule;
+
+pub use schedule::{
+    due_post, local_date, next_due, next_post_after, parse_time, parse_timezone, post_instant,
+    post_now, posted_today, DailySchedule, LocalTime, PostNow, ScheduleError, Zone,
+};
