@@ -6,8 +6,10 @@
 //! No tokio, no Discord, no store: the bot's scheduler task feeds `now` in and acts on what
 //! comes out.
 
+mod queue;
 mod schedule;
 
+pub use queue::{DueQueue, GuildId};
 pub use schedule::{
     due_post, local_date, next_due, next_post_after, parse_time, parse_timezone, post_instant,
     post_now, posted_today, DailySchedule, LocalTime, PostNow, ScheduleError, Zone,
