@@ -7,9 +7,11 @@
 //! comes out.
 
 mod queue;
+mod rotation;
 mod schedule;
 
 pub use queue::{DueQueue, GuildId};
+pub use rotation::Rotation;
 pub use schedule::{
     due_post, local_date, next_due, next_post_after, parse_time, parse_timezone, post_instant,
     post_now, posted_today, DailySchedule, LocalTime, PostNow, ScheduleError, Zone,
