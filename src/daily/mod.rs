@@ -6,13 +6,17 @@
 //! No tokio, no Discord, no store: the bot's scheduler task feeds `now` in and acts on what
 //! comes out.
 
+mod pacer;
 mod queue;
 mod rotation;
 mod schedule;
+mod streak;
 
+pub use pacer::{Pacer, DAILY_POST_CALLS_PER_SECOND, DISCORD_GLOBAL_CALLS_PER_SECOND};
 pub use queue::{DueQueue, GuildId};
 pub use rotation::Rotation;
 pub use schedule::{
     due_post, local_date, next_due, next_post_after, parse_time, parse_timezone, post_instant,
     post_now, posted_today, DailySchedule, LocalTime, PostNow, ScheduleError, Zone,
 };
+pub use streak::{answer_dates, longest_streak, streak};
