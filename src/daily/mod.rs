@@ -7,12 +7,17 @@
 //! comes out.
 
 mod pacer;
+mod post;
 mod queue;
 mod rotation;
 mod schedule;
 mod streak;
 
 pub use pacer::{Pacer, DAILY_POST_CALLS_PER_SECOND, DISCORD_GLOBAL_CALLS_PER_SECOND};
+pub use post::{
+    char_len, post_text, role_mention, truncate, PostInput, PostText, EMBED_DESCRIPTION_MAX,
+    EMBED_FOOTER_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_MAX, THREAD_NAME_MAX,
+};
 pub use queue::{DueQueue, GuildId};
 pub use rotation::Rotation;
 pub use schedule::{
