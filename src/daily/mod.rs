@@ -4,8 +4,20 @@
 //! the text of the post within Discord's limits.
 //!
 //! No tokio, no Discord, no store: the bot's scheduler task feeds `now` in and acts on what
-//! comes out.
+//! comes out. The intended shell, one task for every server:
+//!
+//! 1. On startup, [`DueQueue::upsert`] each stored [`DailySchedule`] with its last posted date
+//!    (a server whose time passed while the bot was down is due at once, for today only).
+//! 2. Sleep until [`DueQueue::next_wake`], or until a settings change (`/daily set`, `/daily
+//!    off`: upsert or remove, then wake the task).
+//! 3. [`DueQueue::pop_due`] hands out (guild, local date) pairs, already re-armed for the next
+//!    day. For each, in order: wait for [`Pacer::next_slot`], draw the question with
+//!    [`Rotation::next_question`] over [`eligible_questions`], build [`post_text`], post, and
+//!    store the date as posted together with the rotation (flushed) before it counts as done.
+//! 4. `/daily now` uses [`post_now`]; on a post, [`DueQueue::mark_posted`] keeps the scheduled
+//!    one for the same date from going out.
 
+mod eligible;
 mod pacer;
 mod post;
 mod queue;
@@ -13,6 +25,7 @@ mod rotation;
 mod schedule;
 mod streak;
 
+pub use eligible::{eligible_questions, Eligible};
 pub use pacer::{Pacer, DAILY_POST_CALLS_PER_SECOND, DISCORD_GLOBAL_CALLS_PER_SECOND};
 pub use post::{
     char_len, post_text, role_mention, truncate, PostInput, PostText, EMBED_DESCRIPTION_MAX,
