@@ -344,3 +344,15 @@ fn daily_now_posts_once_per_local_day() {
     let later = ts("2026-05-21T03:00:00Z"); // 12:00 in Tokyo
     assert_eq!(due_post(later, &s, Some(date("2026-05-21"))), None);
 }
+
+#[test]
+fn timezone_names_are_stored_as_the_database_spells_them() {
+    assert_eq!(
+        parse_timezone("europe/berlin").unwrap().name(),
+        "Europe/Berlin"
+    );
+    assert_eq!(
+        parse_timezone(" America/New_York ").unwrap().name(),
+        "America/New_York"
+    );
+}
