@@ -86,6 +86,13 @@ pub fn load(sources: &[Source<'_>], fallback: &[Principle]) -> Loaded {
         }
     }
 
+    // Read in file order, then line order, whichever check found them.
+    let order: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| (source.name, i))
+        .collect();
+    problems.sort_by_key(|p| (order.get(p.file.as_str()).copied(), p.line));
     Loaded {
         principles,
         questions,

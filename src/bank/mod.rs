@@ -50,14 +50,30 @@ pub struct Question {
 /// An LP should have at least this many questions; fewer is a warning, not an error.
 pub const MIN_QUESTIONS_PER_PRINCIPLE: usize = 3;
 
+/// Embeds `questions/<name>` for each name, as `(name, text)`.
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../questions/", $name)))),*]
+    };
+}
+
 /// The repository's `questions/` directory, compiled in for when no directory is present.
 /// A unit test keeps this list equal to the files on disk.
-const BUILTIN_FILES: &[(&str, &str)] = &[
-    (
-        "principles.toml",
-        include_str!("../../questions/principles.toml"),
-    ),
-    ("seed.toml", include_str!("../../questions/seed.toml")),
+const BUILTIN_FILES: &[(&str, &str)] = embedded![
+    "are-right-a-lot.toml",
+    "dive-deep.toml",
+    "earn-trust.toml",
+    "frugality.toml",
+    "have-backbone-disagree-and-commit.toml",
+    "hire-and-develop-the-best.toml",
+    "insist-on-the-highest-standards.toml",
+    "invent-and-simplify.toml",
+    "learn-and-be-curious.toml",
+    "principles.toml",
+    "seed.toml",
+    "strive-to-be-earths-best-employer.toml",
+    "success-and-scale-bring-broad-responsibility.toml",
+    "think-big.toml",
 ];
 
 /// A validated question bank.

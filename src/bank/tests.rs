@@ -395,6 +395,23 @@ fn the_real_bank_has_the_sixteen_principles_in_canonical_order() {
 }
 
 #[test]
+fn the_real_bank_covers_every_principle_at_least_three_times() {
+    let bank = Bank::load_dir(&repo_questions_dir()).unwrap_or_else(|e| panic!("{e}"));
+    for (principle, count) in bank.counts() {
+        assert!(
+            count >= MIN_QUESTIONS_PER_PRINCIPLE,
+            "{} has only {count} questions",
+            principle.name
+        );
+    }
+    assert!(bank.thin_principles().is_empty());
+    for question in bank.questions() {
+        assert!(question.tips.len() >= 2, "{} needs 2+ tips", question.id);
+        assert!(!question.follow_ups.is_empty());
+    }
+}
+
+#[test]
 fn the_real_bank_holds_every_seed_question_under_its_stable_id() {
     let bank = Bank::load_dir(&repo_questions_dir()).unwrap_or_else(|e| panic!("{e}"));
     let seeds: Vec<&Question> = bank

@@ -5,10 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use bar_raiser::bank::{Bank, MIN_QUESTIONS_PER_PRINCIPLE};
-
-/// The bank directory used when none is given, if it exists (relative to the working dir).
-const DEFAULT_DIR: &str = "questions";
+use bar_raiser::bank::{Bank, Validation, MIN_QUESTIONS_PER_PRINCIPLE};
+use bar_raiser::config::{Config, ProcessEnv};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum QuestionsCommand {
@@ -29,10 +27,10 @@ pub enum QuestionsCommand {
     },
 }
 
-pub fn run(_config: Option<&Path>, cmd: QuestionsCommand) -> anyhow::Result<ExitCode> {
+pub fn run(config: Option<&Path>, cmd: QuestionsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         QuestionsCommand::List { lp, dir } => {
-            let bank = match bank_dir(dir) {
+            let bank = match bank_dir(config, dir)? {
                 Some(dir) => Bank::load_dir(&dir)
                     .with_context(|| format!("cannot load the question bank {}", dir.display()))?,
                 None => Bank::builtin(),
@@ -40,16 +38,21 @@ pub fn run(_config: Option<&Path>, cmd: QuestionsCommand) -> anyhow::Result<Exit
             print!("{}", list(&bank, lp.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
-        QuestionsCommand::Validate { dir } => validate(bank_dir(dir).as_deref()),
+        QuestionsCommand::Validate { dir } => validate(bank_dir(config, dir)?.as_deref()),
     }
 }
 
-/// The directory to read: the one given, else `./questions` when present, else none (builtin).
-fn bank_dir(given: Option<PathBuf>) -> Option<PathBuf> {
-    given.or_else(|| {
-        let default = PathBuf::from(DEFAULT_DIR);
-        default.is_dir().then_some(default)
-    })
+/// The directory to read: the one given, else the config's `questions_dir` (default
+/// `questions`) when it exists, else none: the built-in bank.
+fn bank_dir(config: Option<&Path>, given: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    if given.is_some() {
+        return Ok(given);
+    }
+    let config = Config::load(config, &ProcessEnv)?;
+    Ok(config
+        .questions_dir
+        .is_dir()
+        .then_some(config.questions_dir))
 }
 
 fn list(bank: &Bank, lp: Option<&str>) -> anyhow::Result<String> {
@@ -101,7 +104,7 @@ fn validate(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
             dir.display().to_string(),
         ),
         None => (
-            bar_raiser::bank::Validation {
+            Validation {
                 bank: Bank::builtin(),
                 problems: Vec::new(),
             },
