@@ -543,3 +543,95 @@ fn pick_respects_the_principle_and_the_exclusions() {
     assert!(bank.pick(None, &all, &mut rng).is_none());
     assert!(bank.pick(None, &all[1..], &mut rng).is_some());
 }
+
+/// Ids of the questions we wrote. History refers to them: one may be added, never renamed.
+const WRITTEN_IDS: [&str; 36] = [
+    "inv-simplified-accepted-complexity",
+    "inv-most-innovative-work",
+    "inv-misunderstood-idea",
+    "arl-call-without-clear-data",
+    "arl-were-wrong",
+    "arl-sought-opposing-view",
+    "lbc-learned-fast",
+    "lbc-curiosity-paid-off",
+    "lbc-recent-learning-applied",
+    "hdb-mentored-someone",
+    "hdb-hiring-decision",
+    "hdb-difficult-feedback",
+    "hs-raised-team-bar",
+    "hs-unsatisfied-with-own-work",
+    "hs-fixed-recurring-problem",
+    "tb-bold-direction",
+    "tb-bigger-opportunity",
+    "tb-ambitious-goal-doubted",
+    "fru-more-with-less",
+    "fru-reduced-cost",
+    "fru-chose-not-to-spend",
+    "et-rebuilt-trust",
+    "et-admitted-mistake",
+    "et-difficult-colleague",
+    "dd-root-cause-others-missed",
+    "dd-numbers-vs-story",
+    "dd-small-detail-mattered",
+    "bb-disagreed-with-manager",
+    "bb-disagree-and-commit",
+    "bb-held-position-under-pressure",
+    "ebe-better-place-to-work",
+    "ebe-gave-overlooked-a-voice",
+    "ebe-supported-struggling-colleague",
+    "ssr-wider-impact",
+    "ssr-raised-risk-to-users",
+    "ssr-reduced-footprint",
+];
+
+#[test]
+fn published_ids_never_disappear() {
+    let bank = Bank::builtin();
+    for id in WRITTEN_IDS.iter().chain(SEED_IDS.iter().map(|(_, id)| id)) {
+        assert!(
+            bank.question(id).is_some(),
+            "question id {id} was removed or renamed"
+        );
+    }
+    let written = bank
+        .questions()
+        .iter()
+        .filter(|q| q.source.as_deref() == Some("bar-raiser"))
+        .count();
+    assert_eq!(
+        written,
+        WRITTEN_IDS.len(),
+        "add new written ids to WRITTEN_IDS"
+    );
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::super::Bank;
+
+    const VALID: &str = include_str!("../../questions/think-big.toml");
+
+    proptest! {
+        #[test]
+        fn on_arbitrary_text(text in "\\PC{0,400}") {
+            let _ = Bank::from_sources(&[("any.toml", &text)]);
+        }
+
+        #[test]
+        fn on_a_damaged_bank_file(cut in 0usize..VALID.len(), insert in "[\\[\\]=\"\\n a-z,#]{0,8}") {
+            let mut text = VALID.as_bytes()[..cut].to_vec();
+            text.extend_from_slice(insert.as_bytes());
+            text.extend_from_slice(&VALID.as_bytes()[cut..]);
+            let text = String::from_utf8_lossy(&text);
+            if let Err(super::super::BankError::Invalid { problems }) =
+                Bank::from_sources(&[("any.toml", &text)])
+            {
+                let lines = text.lines().count().max(1);
+                for problem in problems {
+                    prop_assert!(problem.line >= 1 && problem.line <= lines + 1, "{problem}");
+                }
+            }
+        }
+    }
+}
