@@ -1,11 +1,96 @@
-//! `bar-raiser analyze` (being built).
+//! `bar-raiser analyze [FILE|-] [--question ID] [--json]`: coach one answer read from a file or
+//! stdin. Bad input (empty, not UTF-8, over the size limit) is reported on stderr with exit code 2.
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {}
+use anyhow::Context;
+use bar_raiser::analysis::{analyze, AnalysisError, QuestionHints, MAX_ANSWER_CHARS};
 
-pub fn run(_config: Option<&Path>, _args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`analyze` is not built yet")
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// The answer file; `-` or nothing reads stdin.
+    pub file: Option<PathBuf>,
+    /// The id of the question being answered (its follow-ups shape the follow-up question).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Print one JSON object instead of the human-readable report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit code for input the analyzer refuses (empty, not UTF-8, too long).
+const BAD_INPUT: u8 = 2;
+
+pub fn run(_config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let (bytes, source) = read_input(args.file.as_deref())?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            eprintln!(
+                "bar-raiser: {source} is not valid UTF-8 (first bad byte at offset {at}); save it as UTF-8 text"
+            );
+            return Ok(ExitCode::from(BAD_INPUT));
+        }
+    };
+
+    let question = match &args.question {
+        Some(id) => Some(question_hints(id)?),
+        None => None,
+    };
+    let hints = question
+        .as_ref()
+        .map(|(text, follow_ups)| QuestionHints { text, follow_ups });
+
+    let report = match analyze(&text, hints.as_ref()) {
+        Ok(report) => report,
+        Err(AnalysisError::Empty) => {
+            eprintln!("bar-raiser: {source} is empty: there is no answer to analyze");
+            return Ok(ExitCode::from(BAD_INPUT));
+        }
+        Err(AnalysisError::TooLong { limit, chars }) => {
+            eprintln!(
+                "bar-raiser: {source} is {chars} characters long; answers are limited to {limit} characters (about 20 minutes of speech)"
+            );
+            return Ok(ExitCode::from(BAD_INPUT));
+        }
+    };
+    debug_assert!(text.chars().count() <= MAX_ANSWER_CHARS);
+
+    if args.json {
+        let json = serde_json::to_string(&report.contract_json())
+            .context("could not encode the report as JSON")?;
+        println!("{json}");
+    } else {
+        print!("{}", bar_raiser::terminal::report::render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the whole input as bytes and names where it came from for messages.
+fn read_input(file: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+    match file {
+        None => read_stdin(),
+        Some(p) if p == Path::new("-") => read_stdin(),
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the answer file {}", path.display()))?;
+            Ok((bytes, format!("the answer file {}", path.display())))
+        }
+    }
+}
+
+fn read_stdin() -> anyhow::Result<(Vec<u8>, String)> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("cannot read the answer from stdin")?;
+    Ok((bytes, "the answer on stdin".to_string()))
+}
+
+/// The question's text and follow-ups from the bank.
+fn question_hints(id: &str) -> anyhow::Result<(String, Vec<String>)> {
+    anyhow::bail!("--question {id}: the question bank is not available in this build yet")
 }

@@ -1,1 +1,3 @@
-//! (being built)
+//! The terminal adapter: practice mode (being built) and human-readable reports.
+
+pub mod report;
