@@ -126,3 +126,63 @@ fn a_missing_file_is_an_error_naming_the_path() {
         stderr(&out)
     );
 }
+
+fn run_in(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bar-raiser"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BAR_RAISER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bar-raiser");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for bar-raiser")
+}
+
+const COMPLETE: &str = "I was the on-call SRE for an online retailer during a flash sale.\n\
+I had to decide whether to roll back a config change without knowing it was the cause.\n\
+I checked the rollback was safe, posted in the incident channel and rolled it back.\n\
+Errors dropped under 0.5% within four minutes.\n";
+
+#[test]
+fn question_flag_uses_the_banks_own_follow_up_for_a_complete_answer() {
+    let bank = bar_raiser::bank::Bank::builtin();
+    let question = bank
+        .questions()
+        .first()
+        .expect("the built-in bank has questions");
+    let want = question
+        .follow_ups
+        .first()
+        .expect("questions have follow-ups");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_in(
+        dir.path(),
+        &["analyze", "--json", "--question", &question.id],
+        COMPLETE.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["missing"], serde_json::json!([]), "{json}");
+    assert_eq!(json["follow_up"].as_str(), Some(want.trim()));
+}
+
+#[test]
+fn an_unknown_question_id_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_in(
+        dir.path(),
+        &["analyze", "--question", "no-such-question"],
+        COMPLETE.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no-such-question"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bar_raiser::analysis::{analyze, AnalysisError, QuestionHints, MAX_ANSWER_CHARS};
+use bar_raiser::bank::Bank;
+use bar_raiser::config::{Config, ProcessEnv};
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
@@ -23,7 +25,7 @@ pub struct AnalyzeArgs {
 /// Exit code for input the analyzer refuses (empty, not UTF-8, too long).
 const BAD_INPUT: u8 = 2;
 
-pub fn run(_config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let (bytes, source) = read_input(args.file.as_deref())?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -37,7 +39,15 @@ pub fn run(_config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode
     };
 
     let question = match &args.question {
-        Some(id) => Some(question_hints(id)?),
+        Some(id) => match question_hints(config, id)? {
+            Some(found) => Some(found),
+            None => {
+                eprintln!(
+                    "bar-raiser: no question with id `{id}` in the question bank; `bar-raiser questions list` shows the ids"
+                );
+                return Ok(ExitCode::from(BAD_INPUT));
+            }
+        },
         None => None,
     };
     let hints = question
@@ -90,7 +100,24 @@ fn read_stdin() -> anyhow::Result<(Vec<u8>, String)> {
     Ok((bytes, "the answer on stdin".to_string()))
 }
 
-/// The question's text and follow-ups from the bank.
-fn question_hints(id: &str) -> anyhow::Result<(String, Vec<String>)> {
-    anyhow::bail!("--question {id}: the question bank is not available in this build yet")
+/// The question's text and follow-ups from the bank: the config's `questions_dir` when it
+/// exists, else the built-in bank. `None` when no question has that id.
+fn question_hints(
+    config: Option<&Path>,
+    id: &str,
+) -> anyhow::Result<Option<(String, Vec<String>)>> {
+    let config = Config::load(config, &ProcessEnv)?;
+    let bank = if config.questions_dir.is_dir() {
+        Bank::load_dir(&config.questions_dir).with_context(|| {
+            format!(
+                "cannot load the question bank {}",
+                config.questions_dir.display()
+            )
+        })?
+    } else {
+        Bank::builtin()
+    };
+    Ok(bank
+        .question(id)
+        .map(|q| (q.text.clone(), q.follow_ups.clone())))
 }
