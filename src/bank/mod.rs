@@ -47,6 +47,16 @@ pub struct Question {
     pub source: Option<String>,
 }
 
+impl Question {
+    /// What the answer analyzer needs to know about this question.
+    pub fn hints(&self) -> crate::analysis::QuestionHints<'_> {
+        crate::analysis::QuestionHints {
+            text: &self.text,
+            follow_ups: &self.follow_ups,
+        }
+    }
+}
+
 /// An LP should have at least this many questions; fewer is a warning, not an error.
 pub const MIN_QUESTIONS_PER_PRINCIPLE: usize = 3;
 

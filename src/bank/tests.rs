@@ -544,6 +544,21 @@ fn pick_respects_the_principle_and_the_exclusions() {
     assert!(bank.pick(None, &all[1..], &mut rng).is_some());
 }
 
+#[test]
+fn hints_carry_the_question_text_and_its_own_follow_ups() {
+    let bank = Bank::builtin();
+    let question = bank
+        .question("own-broke-production")
+        .expect("seed question");
+    let hints = question.hints();
+    assert_eq!(
+        hints.text,
+        "Tell me about a time you broke production or were on-call when it broke. What steps did you take?"
+    );
+    assert_eq!(hints.follow_ups, question.follow_ups.as_slice());
+    assert_eq!(hints.follow_ups.len(), 3);
+}
+
 /// Ids of the questions we wrote. History refers to them: one may be added, never renamed.
 const WRITTEN_IDS: [&str; 36] = [
     "inv-simplified-accepted-complexity",

@@ -15,14 +15,14 @@ pub enum QuestionsCommand {
         /// Only questions for this Leadership Principle (name, id or alias).
         #[arg(long, value_name = "NAME")]
         lp: Option<String>,
-        /// Bank directory (default: ./questions when it exists, else the built-in bank).
+        /// Bank directory (default: the config's `questions_dir` when it exists, else the built-in bank).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
     /// Check a bank directory: print every problem and the questions per principle.
     /// Exits 1 when the bank is invalid.
     Validate {
-        /// Bank directory (default: ./questions when it exists, else the built-in bank).
+        /// Bank directory (default: the config's `questions_dir` when it exists, else the built-in bank).
         dir: Option<PathBuf>,
     },
 }
