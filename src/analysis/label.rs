@@ -101,7 +101,7 @@ const TRANSITION: [[f32; 4]; 4] = [
     [-2.0, -1.0, 0.0, 0.0],  // from A
     [-1.2, -1.5, -0.8, 0.0], // from R
 ];
-const START: [f32; 4] = [0.0, -0.3, -0.6, -1.0];
+const START: [f32; 4] = [0.5, -0.3, -1.0, -1.0];
 
 fn viterbi(path: &[usize], fixed: &[Option<usize>], emissions: &[[f32; 4]]) -> Vec<usize> {
     if path.is_empty() {
@@ -330,15 +330,79 @@ fn skip_filler_words(tokens: &[String], mut i: usize) -> usize {
     i
 }
 
-/// Scores from who acts and how: the opening subject and its verb.
+/// Scores from who acts and how: the subject of the opening clause and its verb, plus any
+/// later "so I…" / "but I…" clause, which often carries the point of the sentence.
 fn opener_scores(tokens: &[String]) -> [f32; 4] {
+    let mut scores = clause_scores(tokens, 0, true);
+    for k in 1..tokens.len().saturating_sub(1) {
+        if matches!(tokens[k].as_str(), "so" | "but")
+            && matches!(tokens[k + 1].as_str(), "i" | "we" | "i'd" | "we'd")
+        {
+            let later = clause_scores(tokens, k + 1, false);
+            for (index, (s, l)) in scores.iter_mut().zip(later).enumerate() {
+                // "…, so I decided to…" usually states the task the story is about.
+                *s += if index == T { 1.2 * l } else { 0.8 * l };
+            }
+        }
+    }
+    scores
+}
+
+/// Someone else's reaction in a later clause: "…and the client picked it", "…so she signed".
+fn reaction_score(tokens: &[String]) -> f32 {
+    let actor_at = |k: usize| -> Option<usize> {
+        let t = tokens.get(k)?.as_str();
+        match t {
+            "she" | "he" | "they" | "everyone" | "everybody" | "leadership" | "management" => {
+                Some(k + 1)
+            }
+            "the" | "my" | "our" | "her" | "his" | "their" => {
+                let noun = tokens.get(k + 1)?.as_str();
+                (!matches!(noun, "i" | "we")).then_some(k + 2)
+            }
+            _ => None,
+        }
+    };
+    for k in 1..tokens.len() {
+        if !matches!(tokens[k - 1].as_str(), "and" | "so") {
+            continue;
+        }
+        if let Some(v) = actor_at(k) {
+            if tokens
+                .get(v)
+                .is_some_and(|verb| is_past_verb(verb) && verb != "had")
+            {
+                return 1.2;
+            }
+        }
+    }
+    0.0
+}
+
+/// Scores for the clause starting at `start`. An opening clause may begin with a short lead-in
+/// ("For the theming, I built…", "After a few weeks I stopped…"): its subject is the first
+/// "I"/"we" within the first few words.
+fn clause_scores(tokens: &[String], start: usize, opening: bool) -> [f32; 4] {
     let mut scores = [0.0f32; 4];
-    let i = skip_filler_words(tokens, 0);
+    let mut i = skip_filler_words(tokens, start);
+    let Some(lead) = tokens.get(i).map(String::as_str) else {
+        return scores;
+    };
+    let is_subject = |t: &str| matches!(t, "i" | "we" | "i'd" | "we'd");
+    if opening && in_list(lexicon::LEAD_INS, lead) {
+        if let Some(offset) = tokens
+            .iter()
+            .skip(i)
+            .take(7)
+            .position(|t| is_subject(t.as_str()))
+        {
+            i += offset;
+        }
+    }
     let Some(first) = tokens.get(i).map(String::as_str) else {
         return scores;
     };
-    let speaker = matches!(first, "i" | "we");
-    if speaker {
+    if matches!(first, "i" | "we") {
         let k = skip_filler_words(tokens, i + 1);
         let verb = tokens.get(k).map_or("", String::as_str);
         let next = tokens.get(k + 1).map_or("", String::as_str);
@@ -351,6 +415,10 @@ fn opener_scores(tokens: &[String]) -> [f32; 4] {
             scores[T] += 2.0;
         } else if in_list(lexicon::STATIVE_VERBS, verb) {
             scores[S] += if singular { 1.5 } else { 1.2 };
+        } else if in_list(lexicon::FINDING_VERBS, verb) {
+            // A finding is analysis (action) mid-story, or how the problem surfaced early on.
+            scores[A] += 0.8;
+            scores[S] += 0.8;
         } else if is_past_verb(verb) {
             scores[A] += if singular { 2.5 } else { 2.0 };
         } else {
@@ -368,8 +436,14 @@ fn opener_scores(tokens: &[String]) -> [f32; 4] {
         }
         return scores;
     }
-    if first == "had" && tokens.get(i + 1).is_some_and(|t| t == "to") {
-        scores[T] += 2.5;
+    if !opening {
+        return scores;
+    }
+    if (first == "had" && tokens.get(i + 1).is_some_and(|t| t == "to"))
+        || in_list(lexicon::TASK_VERBS, first)
+    {
+        // A dropped subject: "had to build a dashboard", "needed to learn Figma".
+        scores[T] += 3.2;
         return scores;
     }
     if is_past_verb(first) && !matches!(first, "was" | "were" | "had") {
@@ -396,9 +470,11 @@ fn opener_scores(tokens: &[String]) -> [f32; 4] {
 fn emission(tokens: &[String], position: f32) -> [f32; 4] {
     let cues = cue_scores(tokens);
     let opener = opener_scores(tokens);
-    let has_number = tokens
+    let numbers = tokens
         .iter()
-        .any(|t| t.chars().any(|c| c.is_ascii_digit()) || t == "%");
+        .filter(|t| t.chars().any(|c| c.is_ascii_digit()) || in_list(lexicon::NUMBER_WORDS, t))
+        .count();
+    let has_number = numbers > 0 || tokens.iter().any(|t| t == "%");
     let mut e = [0.0f32; 4];
     for k in 0..4 {
         e[k] = cues[k] + opener[k];
@@ -406,6 +482,11 @@ fn emission(tokens: &[String], position: f32) -> [f32; 4] {
     if has_number {
         e[R] += 0.4;
     }
+    if numbers >= 2 {
+        // Several figures in one sentence are usually a before/after or a tally.
+        e[R] += 0.5;
+    }
+    e[R] += reaction_score(tokens);
     // Priors: a task needs a reason to be there; the scene comes early, results late.
     e[T] -= 0.8;
     e[S] += 1.2 * (1.0 - position) * (1.0 - position);
