@@ -475,6 +475,7 @@ fn new_interaction(
             channel_id: channel,
             guild_id: guild,
             message_id,
+            opener_id: None,
             dispatched_at: Instant::now(),
             aged_by: Duration::ZERO,
             ack: None,

@@ -444,6 +444,31 @@ impl FakeDiscord {
         }
     }
 
+    /// Sends the dispatch with sequence number `seq` again (see `dispatches()` to find it).
+    pub fn replay_seq(&self, seq: u64) {
+        let mut gw = self.shared.gateway();
+        let frame = gw.current_session().and_then(|s| {
+            s.history
+                .iter()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, f)| f.clone())
+        });
+        let frame = frame.unwrap_or_else(|| {
+            panic!("emulator: replay_seq({seq}): no such dispatch in this session")
+        });
+        gw.send_raw(Outbound::Text(frame));
+    }
+
+    /// The sequence number of the latest delivered dispatch `event` carrying `id`.
+    pub fn seq_of(&self, event: &str, id: u64) -> Option<u64> {
+        let gw = self.shared.gateway();
+        gw.dispatch_log
+            .iter()
+            .rev()
+            .find(|d| d.delivered && d.event == event && d.id == Some(id))
+            .map(|d| d.seq)
+    }
+
     /// Stops answering heartbeats (serenity then gives up on the connection and reconnects).
     pub fn pause_heartbeat_acks(&self) {
         self.shared.gateway().acks_paused = true;

@@ -246,6 +246,8 @@ pub struct Interaction {
     pub guild_id: Option<u64>,
     /// The message a component sits on.
     pub message_id: Option<u64>,
+    /// For a modal submit: the interaction that opened the modal.
+    pub opener_id: Option<u64>,
     pub dispatched_at: Instant,
     /// Extra age a test added (to test deadlines without sleeping).
     pub aged_by: Duration,
@@ -636,17 +638,34 @@ impl World {
                 value["thread"] = self.channel_json(thread_id);
             }
         }
-        if let Some(interaction_id) = message.interaction_id {
-            if let Some(i) = self.interactions.get(&interaction_id) {
-                value["interaction_metadata"] = json!({
-                    "id": i.id.to_string(),
-                    "type": interaction_type_number(i.kind),
-                    "user": self.user_json(i.user_id),
-                    "authorizing_integration_owners": integration_owners(i.guild_id, i.user_id),
-                });
-            }
+        if let Some(metadata) = message
+            .interaction_id
+            .and_then(|i| self.interaction_metadata_json(i))
+        {
+            value["interaction_metadata"] = metadata;
         }
         value
+    }
+
+    /// `interaction_metadata` of a message sent in response to an interaction.
+    pub fn interaction_metadata_json(&self, interaction: u64) -> Option<Value> {
+        let i = self.interactions.get(&interaction)?;
+        let mut value = json!({
+            "id": i.id.to_string(),
+            "type": interaction_type_number(i.kind),
+            "user": self.user_json(i.user_id),
+            "authorizing_integration_owners": integration_owners(i.guild_id, i.user_id),
+            "original_response_message_id": i.original_message_id.map(|m| m.to_string()),
+        });
+        if let Some(m) = i.message_id {
+            value["interacted_message_id"] = json!(m.to_string());
+        }
+        if i.kind == InteractionKind::ModalSubmit {
+            value["triggering_interaction_metadata"] = i
+                .opener_id
+                .and_then(|o| self.interaction_metadata_json(o))?;
+        }
+        Some(value)
     }
 
     /// Messages of a channel that were not deleted, oldest first.
