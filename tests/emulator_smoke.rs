@@ -139,6 +139,9 @@ async fn a_real_poise_bot_runs_against_the_emulator() {
     let answered = discord
         .interaction(interaction)
         .expect("interaction recorded");
+    assert!(answered
+        .ack_latency()
+        .is_some_and(|l| l <= Duration::from_secs(3)));
     let original = discord
         .message(answered.original_message_id.expect("original message"))
         .expect("stored");
@@ -1166,4 +1169,59 @@ async fn without_message_content_the_bot_gets_empty_guild_messages() {
         0
     );
     bot.abort();
+}
+
+#[tokio::test]
+async fn the_global_rate_limit_answers_429_and_rates_are_measured() {
+    let limit = 5;
+    let discord = FakeDiscord::start_with(support::discord::Options {
+        global_rate_limit: Some(limit),
+        ..Default::default()
+    })
+    .await;
+    let guild = discord.add_guild("Career Club");
+    let channel = serenity::ChannelId::new(discord.add_text_channel(guild, "practice"));
+    let http = rest_client(&discord);
+    let mut limited = None;
+    for _ in 0..200 {
+        let sent = channel
+            .send_message(
+                &http,
+                serenity::CreateMessage::new()
+                    .content("hi")
+                    .allowed_mentions(serenity::CreateAllowedMentions::new()),
+            )
+            .await;
+        if sent.is_err() {
+            limited = Some(error_code(sent));
+            break;
+        }
+    }
+    assert_eq!(
+        limited.map(|(status, _)| status),
+        Some(429),
+        "a burst must meet the global limit"
+    );
+    let answer = discord
+        .calls()
+        .into_iter()
+        .find(|c| c.status == 429)
+        .expect("recorded");
+    assert_eq!(answer.response["global"], true);
+    assert!(
+        answer.response["retry_after"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0 && r <= 1.0),
+        "{}",
+        answer.response
+    );
+    let accepted = discord.max_calls_in_window(Duration::from_secs(1), |c| c.status == 200);
+    assert!(
+        accepted <= limit,
+        "{accepted} calls accepted within one second"
+    );
+    assert!(
+        discord.max_calls_per_second() > limit,
+        "the refused call is counted too"
+    );
 }

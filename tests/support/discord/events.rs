@@ -75,6 +75,7 @@ impl FakeDiscord {
             );
             if let Some(c) = w.channels.get_mut(&channel) {
                 c.last_message_id = Some(id);
+                c.message_count += 1;
             }
             (id, guild)
         };

@@ -64,13 +64,24 @@
 //! or embeds not forbidden by allowed_mentions are recorded as leaks (the message is accepted).
 //! Unknown routes answer 404 and are printed and listed in `unknown_routes()`.
 //!
+//! Two things the emulator cannot see: serenity refuses content over 2,000 characters, more
+//! than 10 embeds and a single embed over 6,000 characters on the client side (an `Err` with
+//! `ModelError`, no REST call), and poise's default `FrameworkOptions::allowed_mentions` lets user
+//! pings through (`all_users(true)`), so a bot must set it to none itself.
+//!
+//! Rates: `max_calls_per_second()` (interaction callbacks excepted) and `max_calls_in_window`
+//! measure the bot's pace; `Options::global_rate_limit = Some(50)` makes the emulator answer 429
+//! (global) beyond it, as Discord does. `interaction(id).ack_latency()` gives dispatch→ack time.
+//!
 //! # Faults and gateway controls
 //! `inject_fault(method, route, n, Fault::Status(500) | Fault::RateLimited{..} | Fault::Delay(..))`
 //! (`route` as in [`RecordedCall::route`], "*" for any), `clear_faults()`.
 //! `disconnect()` (close 4000: the bot resumes and missed events are replayed),
 //! `reconnect_request()` (op 7), `invalid_session(resumable)` (op 9), `replay_last(n)` (resend the
 //! last n dispatches with their sequence numbers), `pause_heartbeat_acks()` /
-//! `resume_heartbeat_acks()`, `shutdown()`.
+//! `resume_heartbeat_acks()`, `replay_seq(seq)` with `seq_of(event, id)`, `is_connected()`,
+//! `wait_connected()`, `shutdown()`. serenity waits 5 s between IDENTIFYs, so op 9 and unanswered
+//! heartbeats (use a short `Options::heartbeat_interval`) take that long to recover.
 
 mod events;
 mod gateway;
@@ -110,6 +121,10 @@ pub struct Options {
     pub wait_timeout: Duration,
     /// Dispatch MESSAGE_CREATE/UPDATE/DELETE for the bot's own messages, as Discord does.
     pub echo_bot_messages: bool,
+    /// Answer 429 (global) when the bot makes more than this many calls in one second,
+    /// interaction callbacks excepted, as Discord does. None: count only (see
+    /// `max_calls_per_second`).
+    pub global_rate_limit: Option<usize>,
     /// Check every dispatch with serenity's deserializer before sending it.
     pub validate_dispatches: bool,
     /// How many past dispatches a session keeps for RESUME.
@@ -124,6 +139,7 @@ impl Default for Options {
             token_lifetime: Duration::from_secs(15 * 60),
             wait_timeout: Duration::from_secs(15),
             echo_bot_messages: true,
+            global_rate_limit: None,
             validate_dispatches: true,
             resume_history: 10_000,
         }
@@ -211,6 +227,16 @@ pub struct InteractionView {
     pub ack_data: Option<Value>,
     pub original_message_id: Option<u64>,
     pub followup_ids: Vec<u64>,
+    pub dispatched_at: Instant,
+    pub acked_at: Option<Instant>,
+}
+
+impl InteractionView {
+    /// Time from dispatch to the accepted callback.
+    pub fn ack_latency(&self) -> Option<Duration> {
+        self.acked_at
+            .map(|a| a.saturating_duration_since(self.dispatched_at))
+    }
 }
 
 /// Everything REST handlers and test helpers share, behind one lock.
@@ -567,6 +593,38 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// The most calls matching `pred` within any `window` (sliding).
+    pub fn max_calls_in_window(
+        &self,
+        window: Duration,
+        pred: impl Fn(&RecordedCall) -> bool,
+    ) -> usize {
+        let core = self.shared.core();
+        let times: Vec<Instant> = core
+            .calls
+            .iter()
+            .filter(|c| pred(c))
+            .map(|c| c.at)
+            .collect();
+        let mut best = 0;
+        let mut start = 0;
+        for end in 0..times.len() {
+            while times[end].duration_since(times[start]) >= window {
+                start += 1;
+            }
+            best = best.max(end - start + 1);
+        }
+        best
+    }
+
+    /// The most REST calls in any one second, interaction callbacks excepted (Discord's global
+    /// limit is 50).
+    pub fn max_calls_per_second(&self) -> usize {
+        self.max_calls_in_window(Duration::from_secs(1), |c| {
+            !c.path.starts_with("/interactions/")
+        })
+    }
+
     pub fn violations(&self) -> Vec<Violation> {
         self.shared.core().violations.clone()
     }
@@ -696,6 +754,8 @@ impl FakeDiscord {
                 ack_data: i.ack_data.clone(),
                 original_message_id: i.original_message_id,
                 followup_ids: i.followup_ids.clone(),
+                dispatched_at: i.dispatched_at,
+                acked_at: i.ack.map(|(_, at)| at),
             })
     }
 
@@ -874,6 +934,7 @@ fn new_channel(id: u64, kind: u8, guild_id: Option<u64>, name: &str) -> Channel 
         auto_archive_duration: 1440,
         thread_members: BTreeSet::new(),
         last_message_id: None,
+        message_count: 0,
         deleted: false,
     }
 }

@@ -282,16 +282,18 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.strip_prefix("Bot ").unwrap_or(v) == shared.token);
 
-    // Faults: take the first matching rule.
+    // Faults: take the first matching rule; then the optional global rate limit.
     let fault = {
         let mut core = shared.core();
-        core.faults
+        let injected = core
+            .faults
             .iter_mut()
             .find(|f| f.matches(&method, &route))
             .map(|f| {
                 f.remaining -= 1;
                 f.fault.clone()
-            })
+            });
+        injected.or_else(|| over_global_limit(&core, &path, at))
     };
     if let Some(Fault::Delay(delay)) = &fault {
         tokio::time::sleep(*delay).await;
@@ -406,6 +408,34 @@ async fn handle(
             .body(Body::from(reply.body.to_string()))
     };
     built.unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// Discord's global limit: too many calls in the last second (callbacks are exempt) → 429.
+fn over_global_limit(core: &Core, path: &str, now: Instant) -> Option<Fault> {
+    let limit = core.options.global_rate_limit?;
+    if path.starts_with("/interactions/") {
+        return None;
+    }
+    let second = std::time::Duration::from_secs(1);
+    let recent: Vec<Instant> = core
+        .calls
+        .iter()
+        .rev()
+        .take_while(|c| now.saturating_duration_since(c.at) < second)
+        .filter(|c| !c.path.starts_with("/interactions/") && c.status != 429)
+        .map(|c| c.at)
+        .collect();
+    if recent.len() < limit {
+        return None;
+    }
+    let oldest = recent.last().copied().unwrap_or(now);
+    let retry_after = second
+        .saturating_sub(now.saturating_duration_since(oldest))
+        .as_secs_f64();
+    Some(Fault::RateLimited {
+        retry_after: (retry_after * 1000.0).ceil() / 1000.0,
+        global: true,
+    })
 }
 
 fn unknown(ctx: &mut Ctx) -> Reply {
@@ -850,6 +880,7 @@ fn new_bot_message(
     );
     if let Some(c) = w.channels.get_mut(&channel) {
         c.last_message_id = Some(id);
+        c.message_count += 1;
     }
     Ok(id)
 }
@@ -1067,6 +1098,7 @@ fn create_thread(ctx: &mut Ctx, parent: u64, from_message: Option<&str>) -> Repl
         auto_archive_duration: body["auto_archive_duration"].as_u64().unwrap_or(1440) as u32,
         thread_members: Default::default(),
         last_message_id: None,
+        message_count: 0,
         deleted: false,
     };
     thread.thread_members.insert(w.bot_id);
