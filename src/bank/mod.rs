@@ -293,3 +293,15 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, BankError> {
 
 #[cfg(test)]
 mod tests;
+
+impl Bank {
+    /// The names of a question's principles, joined for display ("Ownership / Deliver Results").
+    pub fn principle_names(&self, question: &Question) -> String {
+        let names: Vec<&str> = question
+            .lps
+            .iter()
+            .map(|id| self.principle(id).map_or(id.as_str(), |p| p.name.as_str()))
+            .collect();
+        names.join(" / ")
+    }
+}

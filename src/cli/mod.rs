@@ -1,6 +1,7 @@
 //! Command-line surface: raw arguments parsed into validated ones, one file per command.
 
 mod analyze;
+mod common;
 mod bot;
 mod history;
 mod practice;

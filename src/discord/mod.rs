@@ -1,1 +1,141 @@
-//! (being built)
+//! The Discord adapter: serenity + poise. It only translates: Discord events become interview
+//! events, and the core's effects become REST calls. The interview logic lives in
+//! [`crate::interview`], so the terminal and the bot behave the same.
+//!
+//! | file | what |
+//! |---|---|
+//! | `data.rs` | the shared [`Data`], the [`Error`] type and poise's `Context` |
+//! | `commands/` | one file per slash command group |
+//! | `solo.rs` | solo interviews: routing messages and clicks, carrying out effects |
+//! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
+//! | `limits.rs` | Discord's size limits, trimming and splitting |
+//! | `throttle.rs` | per-session acknowledgement throttle (rate limits hold under load) |
+//! | `chart.rs` | the `/stats` chart image |
+
+mod chart;
+mod commands;
+mod data;
+mod events;
+pub mod limits;
+mod render;
+mod solo;
+mod throttle;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+
+pub use data::{Context, Data, Error};
+
+use crate::bank::Bank;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Everything the bot needs, built by the binary (or a test) and handed in.
+pub struct BotOptions {
+    pub config: Config,
+    pub token: String,
+    /// Another Discord API base URL (`DISCORD_API_BASE`), e.g. a loopback emulator in tests.
+    pub api_base: Option<String>,
+    pub store: Arc<dyn Store>,
+    pub bank: Arc<Bank>,
+    pub clock: Arc<dyn Clock>,
+    /// How often idle sessions are checked.
+    pub tick_every: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("could not connect to Discord: {0}")]
+    Client(#[source] serenity::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: without it, answers typed
+/// in servers arrive empty and users are pointed to the Answer form or a DM.
+pub fn intents() -> serenity::GatewayIntents {
+    serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+}
+
+/// Runs the bot until `shutdown` completes or the connection fails for good. On the way out the
+/// shards are closed and the store is flushed.
+pub async fn run(
+    options: BotOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), BotError> {
+    let BotOptions {
+        config,
+        token,
+        api_base,
+        store,
+        bank,
+        clock,
+        tick_every,
+    } = options;
+
+    let mut http = serenity::HttpBuilder::new(&token);
+    if let Some(base) = &api_base {
+        // The ratelimiter ignores the proxy, so it must be off for a loopback Discord.
+        http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+    }
+    let http = http.build();
+
+    let data = Arc::new(Data::new(config.clone(), store.clone(), bank, clock));
+    data.solo.load_from_store(&*store)?;
+
+    let dev_guild = config.discord.dev_guild_id;
+    let setup_data = data.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(data::on_error(error)),
+            event_handler: |framework, event| Box::pin(events::handle(framework, event)),
+            allowed_mentions: Some(data::no_pings()),
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match dev_guild {
+                    Some(guild) => {
+                        poise::builtins::register_in_guild(ctx, commands, guild.into()).await?
+                    }
+                    None => poise::builtins::register_globally(ctx, commands).await?,
+                }
+                tracing::info!("commands registered; bot ready");
+                Ok(setup_data)
+            })
+        })
+        .build();
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents())
+        .framework(framework)
+        .await
+        .map_err(BotError::Client)?;
+
+    let ticker = tokio::spawn(solo::idle_ticker(
+        data.clone(),
+        client.http.clone(),
+        tick_every,
+    ));
+    let shard_manager = client.shard_manager.clone();
+    let result = tokio::select! {
+        result = client.start() => result.map_err(BotError::Client),
+        () = shutdown => {
+            tracing::info!("shutting down");
+            shard_manager.shutdown_all().await;
+            Ok(())
+        }
+    };
+    ticker.abort();
+    store.flush()?;
+    result
+}

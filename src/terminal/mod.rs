@@ -1,3 +1,4 @@
-//! The terminal adapter: practice mode (being built) and human-readable reports.
+//! The terminal adapter: practice mode and human-readable reports.
 
+pub mod practice;
 pub mod report;

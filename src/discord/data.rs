@@ -1,0 +1,100 @@
+//! Shared state and the error type of the Discord adapter.
+
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+
+use super::solo::SoloRegistry;
+use super::throttle::Throttle;
+use crate::bank::Bank;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::Store;
+
+/// What every command and event handler can reach.
+pub struct Data {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub bank: Arc<Bank>,
+    pub clock: Arc<dyn Clock>,
+    pub solo: SoloRegistry,
+    pub acks: Throttle,
+}
+
+impl Data {
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        bank: Arc<Bank>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            bank,
+            clock,
+            solo: SoloRegistry::default(),
+            acks: Throttle::new(std::time::Duration::from_secs(1)),
+        }
+    }
+}
+
+/// Errors of commands and handlers. `User` errors are shown to the person; the rest are logged
+/// and the person gets a short apology.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    User(String),
+    #[error("Discord: {0}")]
+    Discord(#[from] serenity::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn user(message: impl Into<String>) -> Self {
+        Error::User(message.into())
+    }
+}
+
+pub type Context<'a> = poise::Context<'a, Arc<Data>, Error>;
+
+/// Nothing the bot sends may ping anyone: user text is quoted back verbatim.
+pub fn no_pings() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+        .everyone(false)
+        .all_users(false)
+        .all_roles(false)
+        .replied_user(false)
+}
+
+/// One place that turns failures into replies: user errors verbatim, the rest logged.
+pub async fn on_error(error: poise::FrameworkError<'_, Arc<Data>, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let text = match &error {
+                Error::User(message) => message.clone(),
+                other => {
+                    tracing::error!(command = %ctx.command().qualified_name, "{other}");
+                    "Something went wrong on my side and I could not finish that. Your answers \
+                     so far are safe; please try again in a moment."
+                        .to_string()
+                }
+            };
+            let reply = poise::CreateReply::default()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(no_pings());
+            if let Err(err) = ctx.send(reply).await {
+                tracing::warn!("could not send the error reply: {err}");
+            }
+        }
+        other => {
+            if let Err(err) = poise::builtins::on_error(other).await {
+                tracing::error!("error while handling an error: {err}");
+            }
+        }
+    }
+}

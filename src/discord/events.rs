@@ -1,0 +1,277 @@
+//! Gateway events that are not slash commands: answer messages (create, edit, delete), button
+//! clicks and modal submits of solo interviews.
+
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+
+use super::commands::skip_event;
+use super::data::{no_pings, Data, Error};
+use super::limits;
+use super::solo::{self, Driven, Origin};
+use crate::interview::solo::{is_done_command, Event};
+
+pub async fn handle(
+    framework: poise::FrameworkContext<'_, Arc<Data>, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let data = framework.user_data;
+    let http = &framework.serenity_context.http;
+    match event {
+        serenity::FullEvent::Ready { data_about_bot } => {
+            tracing::info!(user = %data_about_bot.user.name, "connected to Discord");
+        }
+        serenity::FullEvent::Message { new_message } => {
+            on_message(data, http, new_message).await?;
+        }
+        serenity::FullEvent::MessageUpdate { event, .. } => {
+            let Some(text) = event.content.clone() else {
+                return Ok(());
+            };
+            let channel = event.channel_id.get();
+            let message = event.id.get();
+            let owner = match &event.author {
+                Some(author) => Some(author.id.get()),
+                None => data.solo.owner_of_message(channel, message).await,
+            };
+            if let Some(user) = owner {
+                let edit = Event::Edit { id: message, text };
+                solo::drive(data, http, user, edit, Origin::Channel(channel)).await?;
+            }
+        }
+        serenity::FullEvent::MessageDelete {
+            channel_id,
+            deleted_message_id,
+            ..
+        } => {
+            let (channel, message) = (channel_id.get(), deleted_message_id.get());
+            if let Some(user) = data.solo.owner_of_message(channel, message).await {
+                let delete = Event::Delete { id: message };
+                solo::drive(data, http, user, delete, Origin::Channel(channel)).await?;
+            }
+        }
+        serenity::FullEvent::InteractionCreate { interaction } => match interaction {
+            serenity::Interaction::Component(press) => on_component(data, http, press).await?,
+            serenity::Interaction::Modal(submit) => on_modal(data, http, submit).await?,
+            _ => {}
+        },
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn on_message(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    message: &serenity::Message,
+) -> Result<(), Error> {
+    if message.author.bot {
+        return Ok(());
+    }
+    let user = message.author.id.get();
+    let channel = message.channel_id.get();
+    let Some(slot) = data.solo.existing(user) else {
+        return Ok(());
+    };
+    let warn = {
+        let mut guard = slot.lock().await;
+        let Some(state) = guard.as_mut() else {
+            return Ok(());
+        };
+        if state.channel_id != channel {
+            return Ok(());
+        }
+        // Empty content from a person in a server means the Message Content intent is off.
+        let blind = message.content.is_empty()
+            && message.attachments.is_empty()
+            && message.guild_id.is_some();
+        if blind && !state.content_warned {
+            state.content_warned = true;
+            solo::persist(&*data.store, user, state, data.clock.now())?;
+            true
+        } else {
+            if blind {
+                return Ok(());
+            }
+            false
+        }
+    };
+    if warn {
+        solo::say(
+            http,
+            channel,
+            "I can't read messages in this server (the Message Content permission is off for \
+             me), so nothing you type here reaches me. Use the **Answer** button for a form, \
+             or start the interview in a DM with me. Nothing you typed is lost on your side.",
+        )
+        .await?;
+        return Ok(());
+    }
+    let event = if is_done_command(&message.content) {
+        Event::Done
+    } else {
+        Event::Message {
+            id: message.id.get(),
+            text: message.content.clone(),
+        }
+    };
+    solo::drive(data, http, user, event, Origin::Channel(channel)).await?;
+    Ok(())
+}
+
+/// Parses `solo:<action>:<owner>`.
+fn parse_solo_id(custom_id: &str) -> Option<(&str, u64)> {
+    let mut parts = custom_id.splitn(3, ':');
+    if parts.next()? != "solo" {
+        return None;
+    }
+    let action = parts.next()?;
+    let owner = parts.next()?.parse().ok()?;
+    Some((action, owner))
+}
+
+async fn reply_ephemeral(
+    http: &serenity::Http,
+    interaction: &serenity::ComponentInteraction,
+    text: &str,
+) -> Result<(), Error> {
+    interaction
+        .create_response(
+            http,
+            serenity::CreateInteractionResponse::Message(
+                serenity::CreateInteractionResponseMessage::new()
+                    .content(limits::truncate(text, limits::MESSAGE_CHARS))
+                    .ephemeral(true)
+                    .allowed_mentions(no_pings()),
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn on_component(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    press: &serenity::ComponentInteraction,
+) -> Result<(), Error> {
+    let custom_id = press.data.custom_id.as_str();
+    if custom_id.starts_with("forget:") {
+        return Ok(()); // answered by the /forget command's own collector
+    }
+    let Some((action, owner)) = parse_solo_id(custom_id) else {
+        return reply_ephemeral(http, press, "This button is no longer active.").await;
+    };
+    let user = press.user.id.get();
+    if user != owner {
+        return reply_ephemeral(
+            http,
+            press,
+            "This interview belongs to someone else. Start your own with `/interview start`.",
+        )
+        .await;
+    }
+    if action == "answer" {
+        return open_answer_form(http, press, owner).await;
+    }
+    let event = match action {
+        "done" => Event::Done,
+        "hint" => Event::Hint,
+        "cancel" => Event::Cancel,
+        "skip" => match skip_event(data, owner).await {
+            Ok(event) => event,
+            Err(Error::User(text)) => return reply_ephemeral(http, press, &text).await,
+            Err(other) => return Err(other),
+        },
+        _ => return reply_ephemeral(http, press, "This button is no longer active.").await,
+    };
+    // Acknowledge first: the work below makes several calls and must not miss the deadline.
+    press
+        .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
+        .await?;
+    if solo::drive(data, http, owner, event, Origin::Owner).await? == Driven::NoSession {
+        press
+            .create_followup(
+                http,
+                serenity::CreateInteractionResponseFollowup::new()
+                    .content("This interview is over. Start a new one with `/interview start`.")
+                    .ephemeral(true)
+                    .allowed_mentions(no_pings()),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+const STAR_BOXES: [(&str, &str); 4] = [
+    ("situation", "Situation"),
+    ("task", "Task"),
+    ("action", "Action"),
+    ("result", "Result"),
+];
+
+async fn open_answer_form(
+    http: &serenity::Http,
+    press: &serenity::ComponentInteraction,
+    owner: u64,
+) -> Result<(), Error> {
+    let rows = STAR_BOXES
+        .iter()
+        .map(|(id, label)| {
+            serenity::CreateActionRow::InputText(
+                serenity::CreateInputText::new(serenity::InputTextStyle::Paragraph, *label, *id)
+                    .required(false)
+                    .max_length(limits::MODAL_INPUT_CHARS as u16),
+            )
+        })
+        .collect();
+    let modal = serenity::CreateModal::new(format!("solo:modal:{owner}"), "Your STAR answer")
+        .components(rows);
+    press
+        .create_response(http, serenity::CreateInteractionResponse::Modal(modal))
+        .await?;
+    Ok(())
+}
+
+async fn on_modal(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    submit: &serenity::ModalInteraction,
+) -> Result<(), Error> {
+    let Some(("modal", owner)) = parse_solo_id(&submit.data.custom_id) else {
+        return Ok(());
+    };
+    submit
+        .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
+        .await?;
+    if submit.user.id.get() != owner {
+        return Ok(());
+    }
+    let mut parts = Vec::new();
+    for row in &submit.data.components {
+        for component in &row.components {
+            if let serenity::ActionRowComponent::InputText(input) = component {
+                let value = input.value.as_deref().unwrap_or("").trim();
+                if value.is_empty() {
+                    continue;
+                }
+                let label = STAR_BOXES
+                    .iter()
+                    .find(|(id, _)| *id == input.custom_id)
+                    .map_or("Answer", |(_, label)| label);
+                parts.push(format!("{label}: {value}"));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    // The interaction id is a unique snowflake: a replayed submit is collected once.
+    let message = Event::Message {
+        id: submit.id.get(),
+        text: parts.join("\n"),
+    };
+    if solo::drive(data, http, owner, message, Origin::Owner).await? == Driven::Applied {
+        solo::drive(data, http, owner, Event::Done, Origin::Owner).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! Solo interviews on Discord: where each session lives (thread or DM), routing messages and
+//! clicks to the core state machine, and carrying out its effects.
+//!
+//! Order matters for durability: an attempt is recorded and the session persisted (both
+//! flushed) before anything is said to the person; only then are the REST calls made. A failed
+//! reply never loses state, and a replayed event is a no-op because messages are keyed by id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+use serde::{Deserialize, Serialize};
+
+use super::data::{no_pings, Data, Error};
+use super::limits;
+use super::render::{self, Card};
+use super::throttle::Gate;
+use crate::interview::record;
+use crate::interview::solo::{CloseReason, Context as CoreContext, Effect, Event, SoloSession};
+use crate::store::{Mode, SessionRecord, Store, StoreResult, UserKey};
+
+/// Where a session lives and what the adapter remembers beside the core session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SoloState {
+    pub session: SoloSession,
+    pub channel_id: u64,
+    pub guild_id: Option<u64>,
+    /// True when the channel is a thread the bot opened (archived at the end).
+    pub thread: bool,
+    /// LP focus, so `Skip` stays on it.
+    pub lp: Option<String>,
+    /// Whether the person was told that message content cannot be read here.
+    #[serde(default)]
+    pub content_warned: bool,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<SoloState>>>;
+
+/// Open solo sessions by Discord user id. Each session has its own lock, so one person's
+/// events are applied in order while others proceed in parallel.
+#[derive(Default)]
+pub struct SoloRegistry {
+    slots: std::sync::Mutex<HashMap<u64, Slot>>,
+    /// The newest collected message per user awaiting a trailing acknowledgement.
+    pending_ack: std::sync::Mutex<HashMap<u64, (u64, u64)>>,
+}
+
+pub fn session_key(user: u64) -> String {
+    format!("solo:discord:{user}")
+}
+
+impl SoloRegistry {
+    /// Loads every stored solo session, so a restart resumes them with all collected messages.
+    pub fn load_from_store(&self, store: &dyn Store) -> StoreResult<()> {
+        let mut slots = self.lock();
+        for record in store.list_sessions()? {
+            let Some(user) = record
+                .key
+                .strip_prefix("solo:discord:")
+                .and_then(|u| u.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            match serde_json::from_value::<SoloState>(record.state) {
+                Ok(state) => {
+                    slots.insert(user, Arc::new(tokio::sync::Mutex::new(Some(state))));
+                }
+                Err(err) => tracing::error!(key = %record.key, "unreadable session kept as is: {err}"),
+            }
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The slot of a user, created empty when absent.
+    pub fn slot(&self, user: u64) -> Slot {
+        self.lock().entry(user).or_default().clone()
+    }
+
+    pub fn existing(&self, user: u64) -> Option<Slot> {
+        self.lock().get(&user).cloned()
+    }
+
+    pub fn users(&self) -> Vec<u64> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// Number of sessions held in memory (open or just closed).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The user whose session lives in `channel` and has collected `message`, if any.
+    pub async fn owner_of_message(&self, channel: u64, message: u64) -> Option<u64> {
+        let slots: Vec<(u64, Slot)> = self.lock().iter().map(|(u, s)| (*u, s.clone())).collect();
+        for (user, slot) in slots {
+            let guard = slot.lock().await;
+            if let Some(state) = guard.as_ref() {
+                if state.channel_id == channel && state.session.messages.contains_key(&message) {
+                    return Some(user);
+                }
+            }
+        }
+        None
+    }
+
+    /// Drops the in-memory slot of a user (after `/forget`).
+    pub fn remove(&self, user: u64) {
+        self.lock().remove(&user);
+    }
+}
+
+/// The result of driving a session with one event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Driven {
+    /// The user has no open session (or the message was elsewhere).
+    NoSession,
+    Applied,
+}
+
+/// Where an event came from, so a message outside the session's channel is not collected.
+pub enum Origin {
+    Channel(u64),
+    /// A click or command by the owner: valid wherever it happens.
+    Owner,
+}
+
+/// Applies `event` to `user`'s session: records attempts, persists the session (flushed), then
+/// carries out the visible effects.
+pub async fn drive(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    user: u64,
+    event: Event,
+    origin: Origin,
+) -> Result<Driven, Error> {
+    let Some(slot) = data.solo.existing(user) else {
+        return Ok(Driven::NoSession);
+    };
+    let mut guard = slot.lock().await;
+    let Some(state) = guard.clone() else {
+        return Ok(Driven::NoSession);
+    };
+    if let Origin::Channel(channel) = origin {
+        if channel != state.channel_id {
+            return Ok(Driven::NoSession);
+        }
+    }
+    let ctx = CoreContext {
+        bank: &data.bank,
+        config: &data.config.interview,
+        now: data.clock.now(),
+    };
+    let step = state.session.clone().apply(event, &ctx);
+
+    // Durable first: attempts, then the session itself.
+    for effect in &step.effects {
+        if let Effect::Record(draft) = effect {
+            let guild = state.guild_id.map(|g| g.to_string());
+            let attempt = record::attempt(draft, Mode::Solo, guild);
+            data.store.record_attempt(&attempt)?;
+        }
+    }
+    let next = step.session.map(|session| SoloState {
+        session,
+        ..state.clone()
+    });
+    match &next {
+        Some(next_state) if *next_state != state => {
+            persist(&*data.store, user, next_state, ctx.now)?;
+        }
+        Some(_) => {}
+        None => {
+            data.store.delete_session(&session_key(user))?;
+        }
+    }
+    *guard = next;
+    drop(guard);
+
+    perform(data, http, user, &state, step.effects).await;
+    Ok(Driven::Applied)
+}
+
+/// Stores the session (flushed by the store).
+pub fn persist(
+    store: &dyn Store,
+    user: u64,
+    state: &SoloState,
+    now: jiff::Timestamp,
+) -> Result<(), Error> {
+    let value = serde_json::to_value(state)
+        .map_err(|e| Error::Internal(format!("session cannot be serialised: {e}")))?;
+    store.put_session(&SessionRecord {
+        key: session_key(user),
+        owner: UserKey::discord(user),
+        participants: Vec::new(),
+        state: value,
+        updated_at: now,
+    })?;
+    Ok(())
+}
+
+/// The buttons under a question or a follow-up.
+pub fn controls(user: u64, with_skip: bool) -> Vec<serenity::CreateActionRow> {
+    let id = |action: &str| format!("solo:{action}:{user}");
+    let mut buttons = vec![
+        serenity::CreateButton::new(id("done"))
+            .label("Done")
+            .style(serenity::ButtonStyle::Success),
+        serenity::CreateButton::new(id("answer"))
+            .label("Answer")
+            .style(serenity::ButtonStyle::Primary),
+        serenity::CreateButton::new(id("hint"))
+            .label("Hint")
+            .style(serenity::ButtonStyle::Secondary),
+    ];
+    if with_skip {
+        buttons.push(
+            serenity::CreateButton::new(id("skip"))
+                .label("Skip")
+                .style(serenity::ButtonStyle::Secondary),
+        );
+    }
+    buttons.push(
+        serenity::CreateButton::new(id("cancel"))
+            .label("Cancel")
+            .style(serenity::ButtonStyle::Danger),
+    );
+    vec![serenity::CreateActionRow::Buttons(buttons)]
+}
+
+/// Sends cards as one or more messages, the last one carrying `components`.
+pub async fn send_cards(
+    http: &serenity::Http,
+    channel: u64,
+    cards: Vec<Card>,
+    components: Vec<serenity::CreateActionRow>,
+) -> Result<(), serenity::Error> {
+    let messages = render::pack(cards);
+    let count = messages.len();
+    for (index, cards) in messages.into_iter().enumerate() {
+        let mut message = serenity::CreateMessage::new()
+            .embeds(cards.iter().map(Card::to_embed).collect())
+            .allowed_mentions(no_pings());
+        if index + 1 == count && !components.is_empty() {
+            message = message.components(components.clone());
+        }
+        serenity::ChannelId::new(channel)
+            .send_message(http, message)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends plain text, split to fit.
+pub async fn say(http: &serenity::Http, channel: u64, text: &str) -> Result<(), serenity::Error> {
+    for part in limits::split(text, limits::MESSAGE_CHARS) {
+        serenity::ChannelId::new(channel)
+            .send_message(
+                http,
+                serenity::CreateMessage::new()
+                    .content(part)
+                    .allowed_mentions(no_pings()),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+async fn perform(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    user: u64,
+    before: &SoloState,
+    effects: Vec<Effect>,
+) {
+    let channel = before.channel_id;
+    for effect in effects {
+        let result = match effect {
+            Effect::Collected { message_id, .. } => {
+                acknowledge(data, http, user, channel, message_id);
+                Ok(())
+            }
+            Effect::Edited { .. } | Effect::Removed { .. } | Effect::Record(_) => Ok(()),
+            Effect::TooLong {
+                limit,
+                chars_so_far,
+                ..
+            } => {
+                say(
+                    http,
+                    channel,
+                    &format!(
+                        "That message was not added: your answer would go past the limit of \
+                         {limit} characters (it has {chars_so_far} so far). Press **Done** for \
+                         feedback on what you have, or shorten an earlier message."
+                    ),
+                )
+                .await
+            }
+            Effect::NothingToAnalyse => {
+                say(
+                    http,
+                    channel,
+                    "I have nothing to analyse yet: type your answer here (as many messages as \
+                     you like) or use the **Answer** button, then press **Done**.",
+                )
+                .await
+            }
+            Effect::Feedback { report, follow_up } => {
+                let question = data.bank.question(&before.session.question_id);
+                let mut result =
+                    send_cards(http, channel, render::feedback_cards(&report, question), vec![])
+                        .await;
+                if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
+                    let number = before.session.follow_ups.len() + 1;
+                    result = send_cards(
+                        http,
+                        channel,
+                        vec![render::follow_up_card(&follow_up, number)],
+                        controls(user, false),
+                    )
+                    .await;
+                }
+                result
+            }
+            Effect::Hint { question_id } => match data.bank.question(&question_id) {
+                Some(question) => {
+                    send_cards(http, channel, vec![render::hint_card(question)], vec![]).await
+                }
+                None => say(http, channel, "This question has no hint.").await,
+            },
+            Effect::Ask { question_id } => match data.bank.question(&question_id) {
+                Some(question) => {
+                    let card = render::question_card(&data.bank, question, "Here is a new question.");
+                    send_cards(http, channel, vec![card], controls(user, true)).await
+                }
+                None => say(http, channel, "That question is no longer in the bank.").await,
+            },
+            Effect::Reminder { idle_minutes } => {
+                say(
+                    http,
+                    channel,
+                    &format!(
+                        "Still there? It has been {idle_minutes} minutes. Your answer so far is \
+                         saved; add to it or press **Done** for feedback."
+                    ),
+                )
+                .await
+            }
+            Effect::Closed(reason) => close(http, before, reason).await,
+        };
+        if let Err(err) = result {
+            // The session and any attempt are already stored; only this reply was lost.
+            tracing::warn!(user, channel, "could not deliver a reply: {err}");
+        }
+    }
+}
+
+async fn close(
+    http: &serenity::Http,
+    state: &SoloState,
+    reason: CloseReason,
+) -> Result<(), serenity::Error> {
+    let saved = state.session.attempt_recorded;
+    let text = match reason {
+        CloseReason::Cancelled if saved => {
+            "Interview ended. Your attempt is saved: see `/history` and `/stats`."
+        }
+        CloseReason::Cancelled => "Interview cancelled. Nothing was stored.",
+        CloseReason::Finished => {
+            "Interview finished and saved. See `/history` and `/stats`; `/interview start` for another."
+        }
+        CloseReason::Expired => {
+            "This interview was idle for too long, so I analysed and saved what you had."
+        }
+        CloseReason::ExpiredEmpty => {
+            "This interview was idle for too long with no answer, so I closed it. Nothing was stored."
+        }
+    };
+    say(http, state.channel_id, text).await?;
+    if state.thread {
+        serenity::ChannelId::new(state.channel_id)
+            .edit_thread(http, serenity::EditThread::new().archived(true))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Reacts to a collected message at once, or once per second per person when they type fast
+/// (the newest message of a burst gets the trailing reaction).
+fn acknowledge(data: &Arc<Data>, http: &Arc<serenity::Http>, user: u64, channel: u64, message: u64) {
+    let now = Instant::now();
+    match data.acks.gate(user, now) {
+        Gate::Now => {
+            let http = http.clone();
+            tokio::spawn(async move { react(&http, channel, message).await });
+        }
+        Gate::Later(delay) => {
+            set_pending(data, user, channel, message);
+            let http = http.clone();
+            let data = data.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Some((channel, message)) = take_pending(&data, user) {
+                    react(&http, channel, message).await;
+                }
+            });
+        }
+        Gate::Covered => set_pending(data, user, channel, message),
+    }
+}
+
+fn set_pending(data: &Data, user: u64, channel: u64, message: u64) {
+    data.solo
+        .pending_ack
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(user, (channel, message));
+}
+
+/// Takes the newest message awaiting acknowledgement and closes the throttle window.
+fn take_pending(data: &Data, user: u64) -> Option<(u64, u64)> {
+    data.acks.trailing_done(user, Instant::now());
+    data.solo
+        .pending_ack
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&user)
+}
+
+async fn react(http: &serenity::Http, channel: u64, message: u64) {
+    let result = serenity::ChannelId::new(channel)
+        .create_reaction(
+            http,
+            serenity::MessageId::new(message),
+            serenity::ReactionType::Unicode("✅".to_string()),
+        )
+        .await;
+    if let Err(err) = result {
+        tracing::debug!(channel, message, "could not react: {err}");
+    }
+}
+
+/// Checks idle sessions every `every`: reminders, then expiry (analysed and stored).
+pub async fn idle_ticker(data: Arc<Data>, http: Arc<serenity::Http>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        for user in data.solo.users() {
+            if let Err(err) = drive(&data, &http, user, Event::Tick, Origin::Owner).await {
+                tracing::warn!(user, "idle check failed: {err}");
+            }
+        }
+    }
+}
