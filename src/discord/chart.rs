@@ -6,7 +6,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use crate::bank::Bank;
-use crate::store::Stats;
+use crate::store::stats::Stats;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FONT_NAME: &str = "bar-raiser-sans";

@@ -120,7 +120,7 @@ impl Practice<'_> {
                     }
                     Effect::Feedback { report, follow_up } => {
                         let question = self.bank.question(&session.question_id);
-                        writeln!(out, "\n{}", crate::terminal::report::render(&report, question))?;
+                        writeln!(out, "\n{}", crate::terminal::report::render(&report))?;
                         if let Some(follow_up) = follow_up {
                             writeln!(
                                 out,
