@@ -119,7 +119,6 @@ impl Practice<'_> {
                         self.store.record_attempt(&attempt)?;
                     }
                     Effect::Feedback { report, follow_up } => {
-                        let question = self.bank.question(&session.question_id);
                         writeln!(out, "\n{}", crate::terminal::report::render(&report))?;
                         if let Some(follow_up) = follow_up {
                             writeln!(
