@@ -265,7 +265,11 @@ impl Config {
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -319,7 +323,10 @@ mod tests {
 
     #[test]
     fn env_overrides_data_dir() {
-        let env = FakeEnv(HashMap::from([(ENV_DATA_DIR, "/tmp/elsewhere".to_string())]));
+        let env = FakeEnv(HashMap::from([(
+            ENV_DATA_DIR,
+            "/tmp/elsewhere".to_string(),
+        )]));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "data_dir = \"here\"\n").unwrap();
@@ -347,9 +354,12 @@ mod tests {
 
     #[test]
     fn missing_file_names_the_path() {
-        let err = Config::load(Some(Path::new("/nonexistent/bar.toml")), &FakeEnv(HashMap::new()))
-            .unwrap_err()
-            .to_string();
+        let err = Config::load(
+            Some(Path::new("/nonexistent/bar.toml")),
+            &FakeEnv(HashMap::new()),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/nonexistent/bar.toml"), "{err}");
     }
 }

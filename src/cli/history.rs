@@ -53,7 +53,10 @@ pub fn run_stats(config: Option<&Path>, _args: StatsArgs) -> anyhow::Result<Exit
     let all: Vec<String> = bank.principles().iter().map(|p| p.id.clone()).collect();
     let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
     let figures = stats::compute(&attempts, &all, jiff::Timestamp::now(), &tz);
-    let name = |id: &str| bank.principle(id).map_or(id.to_string(), |p| p.name.clone());
+    let name = |id: &str| {
+        bank.principle(id)
+            .map_or(id.to_string(), |p| p.name.clone())
+    };
     println!(
         "{} attempts{}; streak {} day(s)",
         figures.total_attempts,

@@ -1,8 +1,8 @@
 //! Command-line surface: raw arguments parsed into validated ones, one file per command.
 
 mod analyze;
-mod common;
 mod bot;
+mod common;
 mod history;
 mod practice;
 mod questions;

@@ -24,24 +24,21 @@ pub fn run(config: Option<&Path>, args: PracticeArgs) -> anyhow::Result<ExitCode
     let config = common::config(config)?;
     let bank = common::bank(&config)?;
     let question_id = match (&args.question, &args.lp) {
-        (Some(id), _) => bank
-            .question(id)
-            .map(|q| q.id.clone())
-            .with_context(|| format!("unknown question id {id:?}; see `bar-raiser questions list`"))?,
+        (Some(id), _) => bank.question(id).map(|q| q.id.clone()).with_context(|| {
+            format!("unknown question id {id:?}; see `bar-raiser questions list`")
+        })?,
         (None, lp) => {
             let lp_id = match lp {
-                Some(name) => Some(
-                    bank.principle(name)
-                        .map(|p| p.id.clone())
-                        .with_context(|| {
-                            let names: Vec<&str> =
-                                bank.principles().iter().map(|p| p.name.as_str()).collect();
-                            format!(
-                                "unknown Leadership Principle {name:?}; one of: {}",
-                                names.join(", ")
-                            )
-                        })?,
-                ),
+                Some(name) => Some(bank.principle(name).map(|p| p.id.clone()).with_context(
+                    || {
+                        let names: Vec<&str> =
+                            bank.principles().iter().map(|p| p.name.as_str()).collect();
+                        format!(
+                            "unknown Leadership Principle {name:?}; one of: {}",
+                            names.join(", ")
+                        )
+                    },
+                )?),
                 None => None,
             };
             next_question(&bank, lp_id.as_deref(), &[], &mut rand::thread_rng())

@@ -46,11 +46,17 @@ pub enum Error {
     #[error("{0}")]
     User(String),
     #[error("Discord: {0}")]
-    Discord(#[from] serenity::Error),
+    Discord(Box<serenity::Error>),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<serenity::Error> for Error {
+    fn from(err: serenity::Error) -> Self {
+        Error::Discord(Box::new(err))
+    }
 }
 
 impl Error {

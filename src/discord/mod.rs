@@ -83,7 +83,9 @@ pub async fn run(
     let mut http = serenity::HttpBuilder::new(&token);
     if let Some(base) = &api_base {
         // The ratelimiter ignores the proxy, so it must be off for a loopback Discord.
-        http = http.proxy(base.trim_end_matches('/')).ratelimiter_disabled(true);
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
     }
     let http = http.build();
 

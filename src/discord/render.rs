@@ -36,7 +36,8 @@ impl Card {
     fn clamp(mut self) -> Self {
         self.title = truncate(&self.title, limits::EMBED_TITLE_CHARS);
         self.description = truncate(&self.description, limits::EMBED_DESCRIPTION_CHARS);
-        self.fields.truncate(limits::EMBEDS_PER_MESSAGE.max(limits::EMBED_FIELDS));
+        self.fields
+            .truncate(limits::EMBEDS_PER_MESSAGE.max(limits::EMBED_FIELDS));
         self.fields.truncate(limits::EMBED_FIELDS);
         for (name, value) in &mut self.fields {
             *name = truncate(non_empty(name), limits::EMBED_FIELD_NAME_CHARS);
@@ -116,7 +117,10 @@ pub fn question_card(bank: &Bank, question: &Question, intro: &str) -> Card {
              (Situation, Task, Action, Result), say \"I\" for what you did, and aim for 2–3 \
              minutes of speech."
         ),
-        fields: vec![("Leadership Principle".into(), bank.principle_names(question))],
+        fields: vec![(
+            "Leadership Principle".into(),
+            bank.principle_names(question),
+        )],
         footer: Some(format!("question id: {}", question.id)),
         colour: QUESTION_COLOUR,
     }

@@ -66,7 +66,9 @@ impl SoloRegistry {
                 Ok(state) => {
                     slots.insert(user, Arc::new(tokio::sync::Mutex::new(Some(state))));
                 }
-                Err(err) => tracing::error!(key = %record.key, "unreadable session kept as is: {err}"),
+                Err(err) => {
+                    tracing::error!(key = %record.key, "unreadable session kept as is: {err}")
+                }
             }
         }
         Ok(())
@@ -284,80 +286,84 @@ async fn perform(
 ) {
     let channel = before.channel_id;
     for effect in effects {
-        let result = match effect {
-            Effect::Collected { message_id, .. } => {
-                acknowledge(data, http, user, channel, message_id);
-                Ok(())
-            }
-            Effect::Edited { .. } | Effect::Removed { .. } | Effect::Record(_) => Ok(()),
-            Effect::TooLong {
-                limit,
-                chars_so_far,
-                ..
-            } => {
-                say(
-                    http,
-                    channel,
-                    &format!(
-                        "That message was not added: your answer would go past the limit of \
+        let result =
+            match effect {
+                Effect::Collected { message_id, .. } => {
+                    acknowledge(data, http, user, channel, message_id);
+                    Ok(())
+                }
+                Effect::Edited { .. } | Effect::Removed { .. } | Effect::Record(_) => Ok(()),
+                Effect::TooLong {
+                    limit,
+                    chars_so_far,
+                    ..
+                } => {
+                    say(
+                        http,
+                        channel,
+                        &format!(
+                            "That message was not added: your answer would go past the limit of \
                          {limit} characters (it has {chars_so_far} so far). Press **Done** for \
                          feedback on what you have, or shorten an earlier message."
-                    ),
-                )
-                .await
-            }
-            Effect::NothingToAnalyse => {
-                say(
+                        ),
+                    )
+                    .await
+                }
+                Effect::NothingToAnalyse => say(
                     http,
                     channel,
                     "I have nothing to analyse yet: type your answer here (as many messages as \
                      you like) or use the **Answer** button, then press **Done**.",
                 )
-                .await
-            }
-            Effect::Feedback { report, follow_up } => {
-                let question = data.bank.question(&before.session.question_id);
-                let mut result =
-                    send_cards(http, channel, render::feedback_cards(&report, question), vec![])
-                        .await;
-                if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
-                    let number = before.session.follow_ups.len() + 1;
-                    result = send_cards(
+                .await,
+                Effect::Feedback { report, follow_up } => {
+                    let question = data.bank.question(&before.session.question_id);
+                    let mut result = send_cards(
                         http,
                         channel,
-                        vec![render::follow_up_card(&follow_up, number)],
-                        controls(user, false),
+                        render::feedback_cards(&report, question),
+                        vec![],
                     )
                     .await;
+                    if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
+                        let number = before.session.follow_ups.len() + 1;
+                        result = send_cards(
+                            http,
+                            channel,
+                            vec![render::follow_up_card(&follow_up, number)],
+                            controls(user, false),
+                        )
+                        .await;
+                    }
+                    result
                 }
-                result
-            }
-            Effect::Hint { question_id } => match data.bank.question(&question_id) {
-                Some(question) => {
-                    send_cards(http, channel, vec![render::hint_card(question)], vec![]).await
-                }
-                None => say(http, channel, "This question has no hint.").await,
-            },
-            Effect::Ask { question_id } => match data.bank.question(&question_id) {
-                Some(question) => {
-                    let card = render::question_card(&data.bank, question, "Here is a new question.");
-                    send_cards(http, channel, vec![card], controls(user, true)).await
-                }
-                None => say(http, channel, "That question is no longer in the bank.").await,
-            },
-            Effect::Reminder { idle_minutes } => {
-                say(
-                    http,
-                    channel,
-                    &format!(
+                Effect::Hint { question_id } => match data.bank.question(&question_id) {
+                    Some(question) => {
+                        send_cards(http, channel, vec![render::hint_card(question)], vec![]).await
+                    }
+                    None => say(http, channel, "This question has no hint.").await,
+                },
+                Effect::Ask { question_id } => match data.bank.question(&question_id) {
+                    Some(question) => {
+                        let card =
+                            render::question_card(&data.bank, question, "Here is a new question.");
+                        send_cards(http, channel, vec![card], controls(user, true)).await
+                    }
+                    None => say(http, channel, "That question is no longer in the bank.").await,
+                },
+                Effect::Reminder { idle_minutes } => {
+                    say(
+                        http,
+                        channel,
+                        &format!(
                         "Still there? It has been {idle_minutes} minutes. Your answer so far is \
                          saved; add to it or press **Done** for feedback."
                     ),
-                )
-                .await
-            }
-            Effect::Closed(reason) => close(http, before, reason).await,
-        };
+                    )
+                    .await
+                }
+                Effect::Closed(reason) => close(http, before, reason).await,
+            };
         if let Err(err) = result {
             // The session and any attempt are already stored; only this reply was lost.
             tracing::warn!(user, channel, "could not deliver a reply: {err}");
@@ -397,7 +403,13 @@ async fn close(
 
 /// Reacts to a collected message at once, or once per second per person when they type fast
 /// (the newest message of a burst gets the trailing reaction).
-fn acknowledge(data: &Arc<Data>, http: &Arc<serenity::Http>, user: u64, channel: u64, message: u64) {
+fn acknowledge(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    user: u64,
+    channel: u64,
+    message: u64,
+) {
     let now = Instant::now();
     match data.acks.gate(user, now) {
         Gate::Now => {

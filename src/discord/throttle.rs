@@ -91,10 +91,16 @@ mod tests {
             throttle.gate(7, t0 + Duration::from_millis(200)),
             Gate::Later(Duration::from_millis(800))
         );
-        assert_eq!(throttle.gate(7, t0 + Duration::from_millis(300)), Gate::Covered);
+        assert_eq!(
+            throttle.gate(7, t0 + Duration::from_millis(300)),
+            Gate::Covered
+        );
         // Another key is independent.
         assert_eq!(throttle.gate(8, t0), Gate::Now);
         throttle.trailing_done(7, t0 + Duration::from_secs(1));
-        assert_eq!(throttle.gate(7, t0 + Duration::from_millis(2500)), Gate::Now);
+        assert_eq!(
+            throttle.gate(7, t0 + Duration::from_millis(2500)),
+            Gate::Now
+        );
     }
 }

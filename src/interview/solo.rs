@@ -57,16 +57,26 @@ pub struct SoloSession {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A message from the owner. Ids must be unique per session; a repeated id is ignored.
-    Message { id: u64, text: String },
+    Message {
+        id: u64,
+        text: String,
+    },
     /// The owner edited a collected message.
-    Edit { id: u64, text: String },
+    Edit {
+        id: u64,
+        text: String,
+    },
     /// The owner deleted a collected message.
-    Delete { id: u64 },
+    Delete {
+        id: u64,
+    },
     /// The owner says the answer is complete.
     Done,
     Hint,
     /// A new question in the same session; the adapter picks it with [`next_question`].
-    Skip { question_id: String },
+    Skip {
+        question_id: String,
+    },
     Cancel,
     /// Time passed; checks idle reminders and expiry.
     Tick,
@@ -270,7 +280,8 @@ impl SoloSession {
                 if self.phase != Phase::Answering || question_id == self.question_id {
                     return self.keep(effects);
                 }
-                self.skipped.push(std::mem::replace(&mut self.question_id, question_id));
+                self.skipped
+                    .push(std::mem::replace(&mut self.question_id, question_id));
                 self.messages.clear();
                 self.touch(ctx.now);
                 effects.push(Effect::Ask {
@@ -383,7 +394,11 @@ impl SoloSession {
 
     fn has_new_follow_up_answer(&self) -> bool {
         match self.follow_up_mark {
-            Some(mark) => self.messages.keys().next_back().is_some_and(|&id| id > mark),
+            Some(mark) => self
+                .messages
+                .keys()
+                .next_back()
+                .is_some_and(|&id| id > mark),
             None => !self.messages.is_empty(),
         }
     }

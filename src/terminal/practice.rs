@@ -81,10 +81,7 @@ impl Practice<'_> {
                 continue;
             } else {
                 next_id += 1;
-                Event::Message {
-                    id: next_id,
-                    text,
-                }
+                Event::Message { id: next_id, text }
             };
             let ctx = Context {
                 bank: self.bank,

@@ -114,12 +114,13 @@ pub async fn start(
 
     let intro = format!("<@{user}>, here is your question.");
     let card = render::question_card(&data.bank, chosen, &intro);
-    if let Err(err) = solo::send_cards(&http, channel_id, vec![card], solo::controls(user, true)).await
+    if let Err(err) =
+        solo::send_cards(&http, channel_id, vec![card], solo::controls(user, true)).await
     {
         // Without the question there is no interview: undo it so the next start is clean.
         data.store.delete_session(&solo::session_key(user))?;
         *slot.lock().await = None;
-        return Err(Error::Discord(err));
+        return Err(err.into());
     }
 
     let here = if Some(channel_id) == Some(ctx.channel_id().get()) {
@@ -213,7 +214,12 @@ async fn forward(ctx: Context<'_>, event: Event, done_text: &str) -> Result<(), 
 /// Finish your answer and get feedback.
 #[poise::command(slash_command)]
 pub async fn done(ctx: Context<'_>) -> Result<(), Error> {
-    forward(ctx, Event::Done, "Done: the feedback is in your interview thread.").await
+    forward(
+        ctx,
+        Event::Done,
+        "Done: the feedback is in your interview thread.",
+    )
+    .await
 }
 
 /// Show what the question is really testing.

@@ -69,7 +69,12 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let user = UserKey::discord(ctx.author().id.get());
     let attempts = data.store.history(&user, usize::MAX)?;
-    let all: Vec<String> = data.bank.principles().iter().map(|p| p.id.clone()).collect();
+    let all: Vec<String> = data
+        .bank
+        .principles()
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
     let figures = stats::compute(&attempts, &all, data.clock.now(), &jiff::tz::TimeZone::UTC);
     let name = |id: &str| {
         data.bank
@@ -126,8 +131,10 @@ pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
     let bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| Error::Internal(format!("export cannot be serialised: {e}")))?;
     ctx.send(
-        ephemeral("Here is all your data.")
-            .attachment(serenity::CreateAttachment::bytes(bytes, "bar-raiser-export.json")),
+        ephemeral("Here is all your data.").attachment(serenity::CreateAttachment::bytes(
+            bytes,
+            "bar-raiser-export.json",
+        )),
     )
     .await?;
     Ok(())
@@ -165,7 +172,10 @@ pub async fn forget(ctx: Context<'_>) -> Result<(), Error> {
         .await;
     let Some(press) = press else {
         prompt
-            .edit(ctx, ephemeral("No answer, so nothing was deleted.").components(vec![]))
+            .edit(
+                ctx,
+                ephemeral("No answer, so nothing was deleted.").components(vec![]),
+            )
             .await?;
         return Ok(());
     };
