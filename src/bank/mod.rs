@@ -305,13 +305,3 @@ impl Bank {
         names.join(" / ")
     }
 }
-
-impl Question {
-    /// What the analyzer may use of this question (its own follow-up prompts).
-    pub fn hints(&self) -> crate::analysis::QuestionHints<'_> {
-        crate::analysis::QuestionHints {
-            text: &self.text,
-            follow_ups: &self.follow_ups,
-        }
-    }
-}
