@@ -3,4 +3,5 @@
 //! unused items are expected here.
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod discord;

@@ -1,0 +1,116 @@
+//! Starts the real bar-raiser bot in-process against a [`FakeDiscord`], with a sled store in a
+//! directory the test owns and a manual clock the test moves.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bar_raiser::bank::Bank;
+use bar_raiser::clock::ManualClock;
+use bar_raiser::config::Config;
+use bar_raiser::discord::{self, BotOptions};
+use bar_raiser::store::SledStore;
+
+use super::discord::FakeDiscord;
+
+/// A running bot. `stop()` shuts it down gracefully and waits until the store is released.
+pub struct TestBot {
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// 2026-11-29 10:00 UTC, the instant every test starts at.
+pub fn start_instant() -> jiff::Timestamp {
+    "2026-11-29T10:00:00Z".parse().expect("valid instant")
+}
+
+/// The config the tests run with: defaults, the data dir given, registration in one guild.
+pub fn test_config(data_dir: &Path) -> Config {
+    Config {
+        data_dir: data_dir.to_path_buf(),
+        ..Config::default()
+    }
+}
+
+impl TestBot {
+    /// Starts the bot and waits until it has identified and registered its commands.
+    pub async fn start(discord: &FakeDiscord, data_dir: &Path, clock: Arc<ManualClock>) -> Self {
+        Self::start_with(discord, test_config(data_dir), clock).await
+    }
+
+    pub async fn start_with(
+        discord: &FakeDiscord,
+        config: Config,
+        clock: Arc<ManualClock>,
+    ) -> Self {
+        let data_dir = config.data_dir.clone();
+        let store = open_store(&data_dir).await;
+        let options = BotOptions {
+            config,
+            token: discord.token(),
+            api_base: Some(discord.api_base()),
+            store,
+            bank: Arc::new(Bank::builtin()),
+            clock: clock.clone(),
+            tick_every: Duration::from_millis(100),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(err) = discord::run(options, shutdown).await {
+                eprintln!("bot stopped with an error: {err}");
+            }
+        });
+        let registrations = |d: &FakeDiscord| {
+            d.calls_matching(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+                .len()
+        };
+        let before = registrations(discord);
+        discord
+            .wait_until("the bot registered its commands", |d| {
+                (registrations(d) > before).then_some(())
+            })
+            .await;
+        TestBot {
+            clock,
+            data_dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful stop: shards closed, store flushed and released.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+
+    /// Like a crash: the task is aborted without a graceful shutdown.
+    pub async fn kill(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// Opens the sled store, retrying while a previous bot in this process still releases it.
+pub async fn open_store(dir: &Path) -> Arc<SledStore> {
+    let mut last_error = None;
+    for _ in 0..100 {
+        match SledStore::open(dir) {
+            Ok(store) => return Arc::new(store),
+            Err(err) => last_error = Some(err),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot open the store at {}: {last_error:?}", dir.display());
+}
