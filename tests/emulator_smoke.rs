@@ -1225,3 +1225,123 @@ async fn the_global_rate_limit_answers_429_and_rates_are_measured() {
         "the refused call is counted too"
     );
 }
+
+#[tokio::test]
+async fn world_controls_answer_as_discord_does() {
+    let discord = FakeDiscord::start().await;
+    let guild = discord.add_guild("Career Club");
+    let channel = discord.add_text_channel(guild, "practice");
+    let doomed = discord.add_text_channel(guild, "old-daily");
+    let alice = discord.add_user("alice");
+    let admin = discord.add_user("admin");
+    let managers = discord.add_role(guild, "managers", support::discord::perms::MANAGE_GUILD);
+    discord.add_member(guild, alice, &[]);
+    discord.add_member(guild, admin, &[managers]);
+    let http = rest_client(&discord);
+    let mut gateway = RawGateway::identify(&discord, ALL_INTENTS).await;
+    gateway.expect("GUILD_CREATE").await;
+    let none = serenity::CreateAllowedMentions::new;
+    let daily = serenity::CreateCommand::new("daily")
+        .description("Daily question")
+        .default_member_permissions(serenity::Permissions::MANAGE_GUILD);
+    serenity::Command::set_global_commands(&http, vec![interview_command(), daily])
+        .await
+        .expect("register");
+    assert!(!discord.command_visible_to(alice, guild, "daily"));
+    assert!(discord.command_visible_to(admin, guild, "daily"));
+    assert!(discord.command_visible_to(discord.guild_owner(guild), guild, "daily"));
+    assert!(discord.command_visible_to(alice, guild, "interview"));
+
+    // Lost permission, then a deleted channel.
+    let post = |c: u64| {
+        serenity::ChannelId::new(c).send_message(
+            &http,
+            serenity::CreateMessage::new()
+                .content("today's question")
+                .allowed_mentions(none()),
+        )
+    };
+    discord.set_send_allowed(channel, false);
+    assert_eq!(error_code(post(channel).await), (403, 50013));
+    discord.set_send_allowed(channel, true);
+    let posted = post(channel).await.expect("allowed again");
+    discord.delete_channel(doomed);
+    let serenity::Event::ChannelDelete(deleted) = gateway.expect("CHANNEL_DELETE").await else {
+        unreachable!()
+    };
+    assert_eq!(deleted.channel.id.get(), doomed);
+    assert_eq!(error_code(post(doomed).await), (404, 10003));
+
+    // An edit delivered before its create.
+    let early = discord.prepare_message(channel, alice, "first draft", None);
+    discord.edit_message(early, "final answer");
+    let serenity::Event::MessageUpdate(update) = gateway.expect("MESSAGE_UPDATE").await else {
+        unreachable!()
+    };
+    assert_eq!(update.id.get(), early);
+    discord.deliver_message(early);
+    let serenity::Event::MessageCreate(create) = gateway.expect("MESSAGE_CREATE").await else {
+        unreachable!()
+    };
+    assert_eq!(
+        (create.message.id.get(), create.message.content.as_str()),
+        (early, "final answer")
+    );
+
+    // A deferred reply counts as a reply once it is filled in.
+    let asked = discord.slash_command(alice, channel, "interview start", json!({}));
+    let view = discord.interaction(asked).expect("dispatched");
+    let (id, token) = (serenity::InteractionId::new(asked), view.token);
+    let defer = serenity::CreateInteractionResponse::Defer(
+        serenity::CreateInteractionResponseMessage::new(),
+    );
+    http.create_interaction_response(id, &token, &defer, vec![])
+        .await
+        .expect("defer");
+    assert!(
+        discord.replies_to(asked)[0].content.is_empty(),
+        "deferred: still loading"
+    );
+    let fill = serenity::EditInteractionResponse::new()
+        .content("Here is your question")
+        .allowed_mentions(none());
+    http.edit_original_interaction_response(&token, &fill, vec![])
+        .await
+        .expect("edit");
+    assert_eq!(
+        discord.wait_for_reply(asked).await.content,
+        "Here is your question"
+    );
+
+    // Reactions cleared; a command edited in place keeps its id.
+    let message = serenity::ChannelId::new(channel)
+        .message(&http, posted.id)
+        .await
+        .expect("get message");
+    message.react(&http, '👍').await.expect("react");
+    message
+        .delete_reactions(&http)
+        .await
+        .expect("clear reactions");
+    assert!(discord
+        .message(posted.id.get())
+        .expect("stored")
+        .reactions
+        .is_empty());
+    let before = discord.command("daily").expect("registered")["id"].clone();
+    let command_id =
+        serenity::CommandId::new(before.as_str().and_then(|s| s.parse().ok()).expect("id"));
+    serenity::Command::edit_global_command(
+        &http,
+        command_id,
+        serenity::CreateCommand::new("daily").description("Daily LP question"),
+    )
+    .await
+    .expect("edit command");
+    let after = discord.command("daily").expect("still registered");
+    assert_eq!(
+        (after["id"].clone(), after["description"].as_str()),
+        (before, Some("Daily LP question"))
+    );
+    discord.assert_clean();
+}

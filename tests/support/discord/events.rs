@@ -24,7 +24,9 @@ pub fn component_ids(rows: &[Value]) -> Vec<(String, u64)> {
 impl FakeDiscord {
     /// A user posts `content` in `channel` (MESSAGE_CREATE). Returns the message id.
     pub fn send_message(&self, channel: u64, user: u64, content: &str) -> u64 {
-        self.send_message_replying(channel, user, content, None)
+        let id = self.prepare_message(channel, user, content, None);
+        self.deliver_message(id);
+        id
     }
 
     /// Like `send_message`, as a reply to `reference`.
@@ -35,7 +37,33 @@ impl FakeDiscord {
         content: &str,
         reference: Option<u64>,
     ) -> u64 {
-        let (id, guild) = {
+        let id = self.prepare_message(channel, user, content, reference);
+        self.deliver_message(id);
+        id
+    }
+
+    /// Sends MESSAGE_CREATE for a message made with `prepare_message`, carrying its current
+    /// state (call it after `edit_message` to deliver an edit before its create).
+    pub fn deliver_message(&self, message: u64) {
+        let guild = self
+            .shared
+            .core()
+            .world
+            .messages
+            .get(&message)
+            .and_then(|m| m.guild_id);
+        self.dispatch_message_event("MESSAGE_CREATE", message, guild);
+    }
+
+    /// Puts a user's message in the world without dispatching it yet (see `deliver_message`).
+    pub fn prepare_message(
+        &self,
+        channel: u64,
+        user: u64,
+        content: &str,
+        reference: Option<u64>,
+    ) -> u64 {
+        {
             let mut core = self.shared.core();
             let w = &mut core.world;
             let c = w
@@ -77,10 +105,8 @@ impl FakeDiscord {
                 c.last_message_id = Some(id);
                 c.message_count += 1;
             }
-            (id, guild)
-        };
-        self.dispatch_message_event("MESSAGE_CREATE", id, guild);
-        id
+            id
+        }
     }
 
     /// The author edits a message (MESSAGE_UPDATE with the full message).

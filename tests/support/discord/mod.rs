@@ -559,6 +559,66 @@ impl FakeDiscord {
         self.shared.core().world.public_threads_allowed = allowed;
     }
 
+    /// The bot loses (or regains) Send Messages in `channel` and its threads: posting answers
+    /// 403 50013.
+    pub fn set_send_allowed(&self, channel: u64, allowed: bool) {
+        let mut core = self.shared.core();
+        if allowed {
+            core.world.send_denied.remove(&channel);
+        } else {
+            core.world.send_denied.insert(channel);
+        }
+    }
+
+    /// Someone deletes a channel or thread (CHANNEL_DELETE / THREAD_DELETE); REST calls on it
+    /// then answer 404 10003.
+    pub fn delete_channel(&self, channel: u64) {
+        let (event, payload) = {
+            let mut core = self.shared.core();
+            let w = &mut core.world;
+            let json = w.channel_json(channel);
+            let c = w
+                .channels
+                .get_mut(&channel)
+                .unwrap_or_else(|| panic!("delete_channel: unknown channel {channel}"));
+            c.deleted = true;
+            if c.is_thread() {
+                let d = serde_json::json!({
+                    "id": c.id.to_string(),
+                    "guild_id": c.guild_id.map(|g| g.to_string()),
+                    "parent_id": c.parent_id.map(|p| p.to_string()),
+                    "type": c.kind,
+                });
+                ("THREAD_DELETE", d)
+            } else {
+                ("CHANNEL_DELETE", json)
+            }
+        };
+        self.dispatch_if_connected(event, payload);
+    }
+
+    /// Whether `user` would see the command `name` in `guild`: its `default_member_permissions`
+    /// are within the user's permissions (Discord hides it otherwise; the emulator still lets a
+    /// test dispatch it, to exercise the bot's own run-time check).
+    pub fn command_visible_to(&self, user: u64, guild: u64, name: &str) -> bool {
+        let core = self.shared.core();
+        let w = &core.world;
+        let Some(command) = w
+            .commands
+            .iter()
+            .filter(|c| c.name == name && (c.guild_id.is_none() || c.guild_id == Some(guild)))
+            .max_by_key(|c| c.guild_id.is_some())
+        else {
+            return false;
+        };
+        let required = command.json["default_member_permissions"]
+            .as_str()
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0);
+        let has = w.guilds.get(&guild).map_or(0, |g| g.permissions_of(user));
+        has & required == required
+    }
+
     pub fn set_dms_closed(&self, user: u64, closed: bool) {
         let mut core = self.shared.core();
         if closed {
@@ -578,6 +638,28 @@ impl FakeDiscord {
     }
 
     // ----- inspection -----------------------------------------------------------------------
+
+    /// The current length of the call log: pass it to `wait_for_call_after` to wait only for
+    /// calls made after this point.
+    pub fn mark(&self) -> usize {
+        self.shared.core().calls.len()
+    }
+
+    /// The interaction's original response and followups that still exist, oldest first.
+    pub fn replies_to(&self, interaction: u64) -> Vec<MessageView> {
+        let core = self.shared.core();
+        let w = &core.world;
+        let Some(i) = w.interactions.get(&interaction) else {
+            return Vec::new();
+        };
+        i.original_message_id
+            .into_iter()
+            .chain(i.followup_ids.iter().copied())
+            .filter_map(|id| w.messages.get(&id))
+            .filter(|m| !m.deleted && m.interaction_id == Some(interaction))
+            .map(MessageView::of)
+            .collect()
+    }
 
     pub fn calls(&self) -> Vec<RecordedCall> {
         self.shared.core().calls.clone()
@@ -901,6 +983,18 @@ impl FakeDiscord {
                         && c.path.ends_with("/callback")
                 })
                 .cloned()
+        })
+        .await
+    }
+
+    /// The interaction's first visible reply: the original response once it has content or
+    /// embeds (a deferred reply counts once edited), or else a followup.
+    pub async fn wait_for_reply(&self, interaction: u64) -> MessageView {
+        self.wait_until(&format!("a reply to interaction {interaction}"), |d| {
+            d.replies_to(interaction).into_iter().find(|m| {
+                m.flags & 128 == 0
+                    && (!m.content.is_empty() || !m.embeds.is_empty() || !m.attachments.is_empty())
+            })
         })
         .await
     }

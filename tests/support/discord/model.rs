@@ -297,6 +297,8 @@ pub struct World {
     pub public_threads_allowed: bool,
     /// Users who closed their DMs: sending to their DM channel fails with 50007.
     pub dms_closed: BTreeSet<u64>,
+    /// Channels where the bot lost Send Messages (posting → 403 50013).
+    pub send_denied: BTreeSet<u64>,
 }
 
 impl World {
@@ -326,6 +328,7 @@ impl World {
             private_threads_allowed: true,
             public_threads_allowed: true,
             dms_closed: BTreeSet::new(),
+            send_denied: BTreeSet::new(),
         }
     }
 

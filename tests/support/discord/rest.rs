@@ -496,6 +496,14 @@ fn dispatch_route(ctx: &mut Ctx) -> Reply {
             let message = message.to_string();
             with_channel(ctx, channel, move |ctx, c| one_message(ctx, c, &message))
         }
+        ("DELETE", ["channels", channel, "messages", message, "reactions", rest @ ..])
+            if rest.len() <= 1 =>
+        {
+            let (message, emoji) = (message.to_string(), rest.first().map(|e| percent_decode(e)));
+            with_channel(ctx, channel, move |ctx, c| {
+                clear_reactions(ctx, c, &message, emoji.as_deref())
+            })
+        }
         (_, ["channels", channel, "messages", message, "reactions", emoji, who]) => {
             let (message, emoji, who) =
                 (message.to_string(), percent_decode(emoji), who.to_string());
@@ -669,6 +677,25 @@ fn commands(ctx: &mut Ctx, app: &str, guild: Option<&str>, command: Option<&str>
             Some(c) => Reply::json(200, c.json.clone()),
             None => Reply::error(404, 10063, "Unknown application command"),
         },
+        ("PATCH", Some(cid)) => {
+            let Some(existing) = w.commands.iter().find(|c| Some(c.id) == id(cid)).cloned() else {
+                return Reply::error(404, 10063, "Unknown application command");
+            };
+            let mut def = existing.json.clone();
+            if let (Some(target), Some(changes)) = (def.as_object_mut(), ctx.body.as_object()) {
+                for (k, v) in changes {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+            store_command(w, guild_id, def);
+            let json = w
+                .commands
+                .iter()
+                .find(|c| c.id == existing.id)
+                .map(|c| c.json.clone())
+                .unwrap_or_default();
+            Reply::json(200, json)
+        }
         ("DELETE", Some(cid)) => {
             w.commands.retain(|c| Some(c.id) != id(cid));
             Reply::no_content()
@@ -795,6 +822,10 @@ fn list_messages(ctx: &mut Ctx, channel: u64) -> Reply {
 fn can_post(ctx: &mut Ctx, channel: u64) -> Result<(), Reply> {
     let w = &mut ctx.core.world;
     let c = &w.channels[&channel];
+    let parent = c.parent_id.unwrap_or(c.id);
+    if w.send_denied.contains(&channel) || w.send_denied.contains(&parent) {
+        return Err(Reply::error(403, 50013, "Missing Permissions"));
+    }
     if c.kind == channel_type::DM && c.recipient.is_some_and(|u| w.dms_closed.contains(&u)) {
         return Err(Reply::error(
             403,
@@ -1027,6 +1058,18 @@ fn reaction(ctx: &mut Ctx, channel: u64, message: &str, emoji: &str, who: &str) 
         }
         _ => unknown(ctx),
     }
+}
+
+fn clear_reactions(ctx: &mut Ctx, channel: u64, message: &str, emoji: Option<&str>) -> Reply {
+    let Some(m) = id(message)
+        .and_then(|m| ctx.core.world.messages.get_mut(&m))
+        .filter(|m| m.channel_id == channel && !m.deleted)
+    else {
+        return Reply::error(404, 10008, "Unknown Message");
+    };
+    m.reactions
+        .retain(|(e, _)| emoji.is_some_and(|only| only != e));
+    Reply::no_content()
 }
 
 fn create_thread(ctx: &mut Ctx, parent: u64, from_message: Option<&str>) -> Reply {
