@@ -27,12 +27,16 @@ use super::{export_document, Store};
 pub struct SledOptions {
     /// Page cache size. sled's own default (1 GiB) is far more than a small host should give.
     pub cache_capacity_bytes: u64,
+    /// Flush after every write (the durability contract of [`Store`]). Only bulk loads that
+    /// flush once at the end (imports, benchmark setup) should turn this off.
+    pub flush_every_write: bool,
 }
 
 impl Default for SledOptions {
     fn default() -> Self {
         Self {
             cache_capacity_bytes: 32 * 1024 * 1024,
+            flush_every_write: true,
         }
     }
 }
@@ -110,6 +114,7 @@ pub struct SledStore {
     path: PathBuf,
     db: sled::Db,
     trees: Trees,
+    flush_every_write: bool,
     /// Set by `close` so that drop does not seal twice.
     sealed: bool,
 }
@@ -164,6 +169,7 @@ impl SledStore {
             path,
             db,
             trees: Trees { all },
+            flush_every_write: options.flush_every_write,
             sealed: false,
         })
     }
@@ -185,6 +191,15 @@ impl SledStore {
     pub fn close(mut self) -> StoreResult<()> {
         self.sealed = true;
         sled_files::seal(&self.path, &self.db)
+    }
+
+    /// Called after every write: flushes, unless bulk loading.
+    fn written(&self) -> StoreResult<()> {
+        if self.flush_every_write {
+            self.flush()
+        } else {
+            Ok(())
+        }
     }
 
     fn tree(&self, id: TreeId) -> &Tree {
@@ -229,7 +244,7 @@ impl SledStore {
         self.tree(tree)
             .insert(key, value)
             .map_err(|e| self.sled_error("writing", e))?;
-        self.flush()
+        self.written()
     }
 
     fn remove_raw(&self, tree: TreeId, key: &[u8]) -> StoreResult<bool> {
@@ -238,7 +253,7 @@ impl SledStore {
             .remove(key)
             .map_err(|e| self.sled_error("deleting", e))?;
         if old.is_some() {
-            self.flush()?;
+            self.written()?;
         }
         Ok(old.is_some())
     }
@@ -268,7 +283,7 @@ impl SledStore {
                 Ok(())
             })
             .map_err(|e| self.tx_error(action, e))?;
-        self.flush()
+        self.written()
     }
 
     fn session_messages(&self, session_key: &str) -> StoreResult<Vec<(Vec<u8>, CollectedMessage)>> {
@@ -362,7 +377,7 @@ impl SledStore {
                 Ok(())
             })
             .map_err(|e| self.tx_error("writing a marker", e))?;
-        self.flush()
+        self.written()
     }
 }
 
@@ -393,7 +408,7 @@ impl Store for SledStore {
                 Ok(())
             })
             .map_err(|e| self.tx_error("recording an attempt", e))?;
-        self.flush()
+        self.written()
     }
 
     fn get_attempt(&self, user: &UserKey, id: &AttemptId) -> StoreResult<Option<Attempt>> {
@@ -462,7 +477,7 @@ impl Store for SledStore {
                 Ok(())
             })
             .map_err(|e| self.tx_error("saving a session", e))?;
-        self.flush()
+        self.written()
     }
 
     fn get_session(&self, key: &str) -> StoreResult<Option<SessionRecord>> {
@@ -569,7 +584,7 @@ impl Store for SledStore {
             })
             .map_err(|e| self.tx_error("collecting a message", e))?;
         if outcome != MessageUpsert::Unchanged {
-            self.flush()?;
+            self.written()?;
         }
         Ok(outcome)
     }
@@ -595,7 +610,7 @@ impl Store for SledStore {
             })
             .map_err(|e| self.tx_error("removing a message", e))?;
         if removed {
-            self.flush()?;
+            self.written()?;
         }
         Ok(removed)
     }
@@ -690,7 +705,7 @@ impl Store for SledStore {
             )
             .map_err(|e| self.sled_error("claiming a marker", e))?;
         if swapped.is_ok() {
-            self.flush()?;
+            self.written()?;
         }
         Ok(swapped.is_ok())
     }
@@ -724,7 +739,7 @@ impl Store for SledStore {
             })
             .map_err(|e| self.tx_error("deleting a marker", e))?;
         if removed {
-            self.flush()?;
+            self.written()?;
         }
         Ok(removed)
     }
