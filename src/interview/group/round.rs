@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::SignedDuration;
 use rand::SeedableRng;
 
-use crate::analysis::{self, QuestionHints, MAX_ANSWER_CHARS};
-use crate::bank::Bank;
+use crate::analysis::{self, MAX_ANSWER_CHARS};
+use crate::bank::{Bank, Question};
 
 use super::{
     later, Collected, Context, Effect, FeedbackItem, GroupAttempt, GroupMode, GroupSession, Phase,
@@ -311,10 +311,7 @@ impl GroupSession {
         };
         let round = round.clone();
         let question = ctx.bank.question(&round.question_id);
-        let hints = question.map(|q| QuestionHints {
-            text: &q.text,
-            follow_ups: &q.follow_ups,
-        });
+        let hints = question.map(Question::hints);
         let mut feedback = Vec::new();
         let mut answerers = Vec::new();
         for author in round.authors() {

@@ -193,8 +193,10 @@ fn hot_seat(rounds: u8) -> Harness {
     Harness::new(settings(GroupMode::HotSeat, rounds, 5, 8))
 }
 
-fn score_of(text: &str) -> u8 {
-    analyze(text, None).unwrap().score.value
+/// The report the machine should produce for `text` answering `question_id`.
+fn report_for(bank: &Bank, question_id: &str, text: &str) -> crate::analysis::Report {
+    let hints = bank.question(question_id).map(|q| q.hints());
+    analyze(text, hints.as_ref()).unwrap()
 }
 
 // ---- lobby ----
@@ -408,14 +410,26 @@ fn interleaved_messages_are_collected_per_author_and_recorded_before_feedback() 
     assert_eq!(recs[0].round, 1);
     assert_eq!(recs[0].question_id, h.s().asked[0]);
     assert!(!recs[0].lps.is_empty());
+    let stored = recs[1].to_attempt(Some("guild-1".into()));
+    assert_eq!(stored.mode, crate::store::Mode::Group);
+    assert_eq!(
+        (stored.user.0.as_str(), stored.answer.as_str()),
+        ("bob", WEAK)
+    );
+    assert_eq!(stored.summary.score, recs[1].report.score.value);
+    assert_eq!(stored.id.as_str(), "g1:1:bob");
     let (why, cards, vote_for) = round_closed(&fx);
     assert_eq!(why, RoundEnd::AllDone);
-    assert_eq!(cards[0].score, score_of(STRONG));
-    assert_eq!(cards[1].score, score_of(WEAK));
+    let q = &h.s().asked[0];
+    let weak = report_for(&h.bank, q, WEAK);
     assert_eq!(
-        cards[1].star.missing(),
-        vec![Section::Situation, Section::Task, Section::Result]
+        cards[0],
+        FeedbackItem::from_report("alice", &report_for(&h.bank, q, STRONG))
     );
+    assert_eq!(cards[1], FeedbackItem::from_report("bob", &weak));
+    assert_eq!(cards[1].star.missing(), weak.missing);
+    assert!(cards[0].star.missing().is_empty());
+    assert!(cards[0].score > cards[1].score);
     assert!(cards[1].plural >= 2 && cards[1].singular == 0);
     assert_eq!(vote_for, vec!["alice", "bob", "carol"]);
     assert!(matches!(h.s().phase, Phase::Review(_)));
@@ -1023,36 +1037,63 @@ fn the_scoreboard_averages_scores_counts_votes_and_ranks_missed_sections() {
     let mut h = everyone(2).joined(&["bob", "carol"]).begun();
     h.apply(msg("alice", 1, STRONG));
     h.apply(msg("bob", 2, WEAK));
-    h.apply(next("alice", false));
+    let round1 = h.apply(next("alice", false));
     h.apply(vote("bob", 1, "alice"));
     h.apply(vote("carol", 1, "alice"));
     h.apply(vote("alice", 1, "bob"));
     h.apply(next("alice", false));
     h.apply(msg("alice", 3, WEAK));
     h.apply(msg("bob", 4, WEAK));
-    h.apply(next("alice", false));
+    let round2 = h.apply(next("alice", false));
     h.apply(vote("carol", 2, "bob"));
     let fx = h.apply(next("alice", false));
     assert_eq!(fx.last(), Some(&Effect::Closed(CloseReason::Finished)));
     let board = scoreboard(&fx);
-    let (strong, weak) = (f64::from(score_of(STRONG)), f64::from(score_of(WEAK)));
+    let recorded: Vec<&GroupAttempt> = records(&round1)
+        .into_iter()
+        .chain(records(&round2))
+        .collect();
+    assert_eq!(recorded.len(), 4);
+    let mean_of = |user: &str| {
+        let scores: Vec<f64> = recorded
+            .iter()
+            .filter(|r| r.owner == user)
+            .map(|r| f64::from(r.report.score.value))
+            .collect();
+        scores.iter().sum::<f64>() / scores.len() as f64
+    };
+    let row = |u: &str| board.rows.iter().find(|r| r.user == u).unwrap().clone();
+    assert_eq!(board.rounds_played, 2);
+    assert_eq!(row("alice").average_score, Some(mean_of("alice")));
+    assert_eq!((row("alice").answered, row("alice").votes), (2, 2));
+    assert_eq!(row("bob").average_score, Some(mean_of("bob")));
+    assert_eq!((row("bob").answered, row("bob").votes), (2, 2));
+    assert_eq!(
+        (row("carol").average_score, row("carol").answered),
+        (None, 0)
+    );
+    // Alice answered STRONG once, so she ranks above Bob; Carol never answered: last.
     let users: Vec<&str> = board.rows.iter().map(|r| r.user.as_str()).collect();
     assert_eq!(users, vec!["alice", "bob", "carol"]);
-    assert_eq!(board.rows[0].average_score, Some((strong + weak) / 2.0));
-    assert_eq!(board.rows[0].answered, 2);
-    assert_eq!(board.rows[0].votes, 2);
-    assert_eq!(board.rows[1].average_score, Some(weak));
-    assert_eq!(board.rows[1].votes, 2);
-    assert_eq!(board.rows[2].average_score, None);
-    assert_eq!(board.rows[2].answered, 0);
-    // WEAK misses situation, task and result, three times; STRONG misses nothing.
-    assert_eq!(
-        board.most_missed,
-        vec![
-            (Section::Situation, 3),
-            (Section::Task, 3),
-            (Section::Result, 3)
-        ]
+    // The missed sections are those of the four recorded answers, most missed first.
+    let mut expected: Vec<(Section, u32)> = Section::STAR
+        .into_iter()
+        .map(|section| {
+            let n = recorded
+                .iter()
+                .filter(|r| r.report.missing.contains(&section))
+                .count();
+            (section, n as u32)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    expected.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    assert_eq!(board.most_missed, expected);
+    // WEAK was answered three times and misses at least one section each time.
+    assert!(
+        board.most_missed.first().is_some_and(|(_, n)| *n == 3),
+        "{:?}",
+        board.most_missed
     );
 }
 

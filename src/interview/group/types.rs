@@ -6,6 +6,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Report, Section};
+use crate::interview::record;
+use crate::store::{Attempt, AttemptId, Mode, UserKey};
 
 use super::MAX_COMMENT_CHARS;
 
@@ -228,6 +230,24 @@ pub struct GroupAttempt {
     pub report: Report,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
+}
+
+impl GroupAttempt {
+    /// The attempt the store keeps: mode "group", made in `guild`.
+    pub fn to_attempt(&self, guild: Option<String>) -> Attempt {
+        Attempt {
+            id: AttemptId::new(self.id.clone()),
+            user: UserKey(self.owner.clone()),
+            question_id: self.question_id.clone(),
+            lps: self.lps.clone(),
+            answer: self.answer.clone(),
+            summary: record::summary(&self.report),
+            mode: Mode::Group,
+            guild,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        }
+    }
 }
 
 /// One line of the scoreboard.
