@@ -419,3 +419,6 @@ impl SoloSession {
 fn minutes(m: u32) -> SignedDuration {
     SignedDuration::from_secs(i64::from(m) * 60)
 }
+
+#[cfg(test)]
+mod tests;
