@@ -78,7 +78,7 @@ impl FakeDiscord {
                 c.archived = false;
             }
             let id = w.ids.next();
-            w.messages.insert(
+            w.insert_message(
                 id,
                 Message {
                     id,
@@ -372,10 +372,6 @@ impl FakeDiscord {
                 "emulator: cannot dispatch INTERACTION_CREATE: {e}\n{}",
                 self.report()
             );
-        }
-        // The deadline runs from when the bot could first see it.
-        if let Some(i) = self.shared.core().world.interactions.get_mut(&id) {
-            i.dispatched_at = Instant::now();
         }
         id
     }

@@ -89,8 +89,13 @@ impl RecordedCall {
                     .collect::<Vec<_>>()
             )
         };
+        let answer = if self.status >= 400 {
+            format!(" => {}", self.response)
+        } else {
+            String::new()
+        };
         format!(
-            "#{} {} {}{} -> {} {}{}",
+            "#{} {} {}{} -> {} {}{}{}",
             self.index,
             self.method,
             self.path,
@@ -101,7 +106,8 @@ impl RecordedCall {
             },
             self.status,
             body,
-            files
+            files,
+            answer
         )
     }
 }

@@ -26,7 +26,11 @@
 //! `dm_channel(user)` (the bot's DM with that user, created if needed). Guilds and channels
 //! added after READY are dispatched (GUILD_CREATE / CHANNEL_CREATE).
 //! Switches: `set_private_threads_allowed(bool)` (type-12 thread creation → 403 50013),
-//! `set_public_threads_allowed(bool)`, `set_dms_closed(user, bool)` (sending → 403 50007).
+//! `set_public_threads_allowed(bool)`, `set_dms_closed(user, bool)` (sending → 403 50007),
+//! `set_send_allowed(channel, bool)` (posting there or in its threads → 403 50013),
+//! `delete_channel(id)` (CHANNEL_DELETE / THREAD_DELETE; later calls → 404 10003),
+//! `age_interaction(id, by)` (deadlines without sleeping). `command_visible_to(user, guild,
+//! name)` says whether `default_member_permissions` would show the command to that user.
 //!
 //! # Driving the bot (gateway dispatches; sync, return the new id)
 //! `send_message(channel, user, content)`, `edit_message(id, content)`, `delete_message(id)`,
@@ -36,6 +40,8 @@
 //! "interview start", options, "question")`, `click_button(user, message_id, custom_id)`,
 //! `select_menu(user, message_id, custom_id, &values)`, `submit_modal(user, custom_id, &[(input
 //! custom_id, value)])` (the modal must have been opened for that user), `dispatch(event, d)` raw.
+//! `prepare_message(..)` + `deliver_message(id)` split a message's creation from its
+//! MESSAGE_CREATE, so an edit can arrive before its create.
 //! Every dispatch is checked against serenity's own `GatewayEvent` deserializer first (a payload
 //! serenity would drop as `Event::Unknown` panics). Message dispatches follow the bot's intents:
 //! without MESSAGE_CONTENT the content/embeds/attachments arrive empty (except DMs and messages
@@ -45,12 +51,16 @@
 //!
 //! # Waiting (async; panic after `Options::wait_timeout` with the call log)
 //! `wait_ready()`, `wait_for_call(|c| ..) -> RecordedCall`, `wait_for_calls(n, |c| ..)`,
-//! `wait_for_interaction_response(id) -> RecordedCall` (the accepted callback),
-//! `wait_for_message(channel, |m| ..) -> MessageView`, `wait_until(what, |d| ..)`.
+//! `wait_for_call_after(mark(), |c| ..)` (only calls after a point), `wait_for_interaction_response(id)
+//! -> RecordedCall` (the first callback, accepted or not), `wait_for_reply(interaction) ->
+//! MessageView` (original response with content, deferred ones once edited, or a followup),
+//! `wait_for_message(channel, |m| ..)`, `wait_for_message_anywhere(|m| ..)`, `wait_connected()`,
+//! `wait_until(what, |d| ..)`.
 //!
 //! # Inspecting
-//! `calls()`, `calls_matching(|c| ..)`, `messages_in(channel)`, `message(id)`, `channel(id)`,
-//! `interaction(id)`, `registered_commands()` / `command(name)`, `violations()`,
+//! `calls()`, `calls_matching(|c| ..)`, `messages_in(channel)`, `all_messages()`, `message(id)`,
+//! `channel(id)`, `threads_of(parent)`, `thread_members(thread)`, `interaction(id)`,
+//! `replies_to(interaction)`, `registered_commands()` / `command(name)`, `violations()`,
 //! `mention_leaks()` / `unintended_mention_leaks()`, `unknown_routes()`, `dispatches()`,
 //! `identify_count()`, `resume_count()`, `assert_clean()` (no violations, no unintended leaks,
 //! no unknown routes, no emulator errors).
@@ -780,6 +790,17 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// Every message in every channel (not deleted), oldest first.
+    pub fn all_messages(&self) -> Vec<MessageView> {
+        let core = self.shared.core();
+        core.world
+            .messages
+            .values()
+            .filter(|m| !m.deleted)
+            .map(MessageView::of)
+            .collect()
+    }
+
     /// A message, also when deleted.
     pub fn message(&self, id: u64) -> Option<MessageView> {
         self.shared
@@ -995,6 +1016,24 @@ impl FakeDiscord {
                 m.flags & 128 == 0
                     && (!m.content.is_empty() || !m.embeds.is_empty() || !m.attachments.is_empty())
             })
+        })
+        .await
+    }
+
+    /// The first message in any channel (not deleted) matching `pred`, e.g. the question the
+    /// bot posted in a thread it just created.
+    pub async fn wait_for_message_anywhere(
+        &self,
+        pred: impl Fn(&MessageView) -> bool,
+    ) -> MessageView {
+        self.wait_until("a message anywhere matching the predicate", |d| {
+            let core = d.shared.core();
+            core.world
+                .messages
+                .values()
+                .filter(|m| !m.deleted)
+                .map(MessageView::of)
+                .find(|m| pred(m))
         })
         .await
     }

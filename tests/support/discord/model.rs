@@ -288,6 +288,8 @@ pub struct World {
     pub guilds: BTreeMap<u64, Guild>,
     pub channels: BTreeMap<u64, Channel>,
     pub messages: BTreeMap<u64, Message>,
+    /// Message ids per channel, oldest first.
+    pub by_channel: HashMap<u64, Vec<u64>>,
     pub commands: Vec<RegisteredCommand>,
     pub interactions: HashMap<u64, Interaction>,
     pub interaction_by_token: HashMap<String, u64>,
@@ -322,6 +324,7 @@ impl World {
             guilds: BTreeMap::new(),
             channels: BTreeMap::new(),
             messages: BTreeMap::new(),
+            by_channel: HashMap::new(),
             commands: Vec::new(),
             interactions: HashMap::new(),
             interaction_by_token: HashMap::new(),
@@ -675,10 +678,22 @@ impl World {
 
     /// Messages of a channel that were not deleted, oldest first.
     pub fn messages_in(&self, channel_id: u64) -> Vec<&Message> {
-        self.messages
-            .values()
-            .filter(|m| m.channel_id == channel_id && !m.deleted)
+        self.by_channel
+            .get(&channel_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.messages.get(id))
+            .filter(|m| !m.deleted)
             .collect()
+    }
+
+    /// Stores a new message and indexes it by channel (ids increase, so the index stays sorted).
+    pub fn insert_message(&mut self, id: u64, message: Message) {
+        self.by_channel
+            .entry(message.channel_id)
+            .or_default()
+            .push(id);
+        self.messages.insert(id, message);
     }
 
     /// The bot's permissions in a channel (threads inherit from their guild).

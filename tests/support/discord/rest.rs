@@ -886,7 +886,7 @@ fn new_bot_message(
         (_, Some(_)) => 19,
         _ => 0,
     };
-    w.messages.insert(
+    w.insert_message(
         id,
         Message {
             id,
