@@ -28,6 +28,8 @@ mod settings;
 mod types;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,6 +85,10 @@ pub struct Round {
     pub messages: BTreeMap<u64, Collected>,
     /// Ids deleted this round, so a replay of their creation does not bring them back.
     pub removed: BTreeSet<u64>,
+    /// Ids up to this one were seen before the round began: a replay of such a message
+    /// (say after a gateway resume) is not an answer to this round.
+    #[serde(default)]
+    pub after_id: u64,
     /// Participants who said they are done.
     pub done: BTreeSet<String>,
 }
@@ -159,6 +165,9 @@ pub struct GroupSession {
     /// Everyone who ever took part, with their figures.
     pub tallies: BTreeMap<String, Tally>,
     pub missed: MissedCounts,
+    /// The highest message id seen in the thread so far (see [`Round::after_id`]).
+    #[serde(default)]
+    pub max_message_id: u64,
 }
 
 /// Something that happened to a group session. Users are store user keys.
@@ -255,6 +264,7 @@ impl GroupSession {
             },
             tallies,
             missed: MissedCounts::default(),
+            max_message_id: 0,
         }
     }
 

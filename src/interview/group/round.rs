@@ -114,6 +114,7 @@ impl GroupSession {
             warning_due: false,
             messages: BTreeMap::new(),
             removed: BTreeSet::new(),
+            after_id: self.max_message_id,
             done: BTreeSet::new(),
         };
         round.warning_due = round.warning_at().is_some();
@@ -157,6 +158,7 @@ impl GroupSession {
         ctx: &Context,
         fx: &mut Vec<Effect>,
     ) -> Option<Self> {
+        self.max_message_id = self.max_message_id.max(id);
         let Phase::Answering(round) = &self.phase else {
             // Chat in the lobby or between rounds is not an answer.
             return Some(self);
@@ -165,7 +167,7 @@ impl GroupSession {
             // Panel chat, bystanders: ignored for scoring, left alone.
             return Some(self);
         }
-        if round.messages.contains_key(&id) || round.removed.contains(&id) {
+        if id <= round.after_id || round.messages.contains_key(&id) || round.removed.contains(&id) {
             return Some(self);
         }
         if is_done_word(&text) {

@@ -1184,3 +1184,23 @@ fn settings_take_config_defaults_and_name_bad_options() {
         "{err}"
     );
 }
+
+#[test]
+fn a_replay_of_an_earlier_rounds_message_is_not_an_answer_to_the_next() {
+    let mut h = everyone(2).joined(&["bob"]).begun();
+    h.apply(msg("bob", 40, WEAK));
+    h.apply(next("alice", false));
+    // Chat between rounds moves the mark too.
+    h.apply(msg("alice", 45, "good luck all"));
+    h.apply(next("alice", false));
+    assert!(h.apply(msg("bob", 40, WEAK)).is_empty());
+    assert!(h.apply(msg("alice", 45, "good luck all")).is_empty());
+    assert!(matches!(
+        h.apply(msg("bob", 46, WEAK)).as_slice(),
+        [Effect::Collected { .. }]
+    ));
+    // The mark survives a restart.
+    let restored: GroupSession =
+        serde_json::from_str(&serde_json::to_string(h.s()).unwrap()).unwrap();
+    assert_eq!(&restored, h.s());
+}
