@@ -135,6 +135,9 @@ pub struct Options {
     /// interaction callbacks excepted, as Discord does. None: count only (see
     /// `max_calls_per_second`).
     pub global_rate_limit: Option<usize>,
+    /// Keep request and response bodies in the call log (off for load runs: only method, path,
+    /// status and time are kept; rules are still checked).
+    pub record_bodies: bool,
     /// Check every dispatch with serenity's deserializer before sending it.
     pub validate_dispatches: bool,
     /// How many past dispatches a session keeps for RESUME.
@@ -150,6 +153,7 @@ impl Default for Options {
             wait_timeout: Duration::from_secs(15),
             echo_bot_messages: true,
             global_rate_limit: None,
+            record_bodies: true,
             validate_dispatches: true,
             resume_history: 10_000,
         }
@@ -253,6 +257,8 @@ impl InteractionView {
 pub(crate) struct Core {
     pub world: World,
     pub calls: Vec<RecordedCall>,
+    /// Calls dropped by `forget_calls` (indices keep counting from here).
+    pub calls_base: usize,
     pub violations: Vec<Violation>,
     pub leaks: Vec<MentionLeak>,
     pub unknown_routes: Vec<String>,
@@ -322,6 +328,7 @@ impl FakeDiscord {
             core: Mutex::new(Core {
                 world,
                 calls: Vec::new(),
+                calls_base: 0,
                 violations: Vec::new(),
                 leaks: Vec::new(),
                 unknown_routes: Vec::new(),
@@ -652,7 +659,8 @@ impl FakeDiscord {
     /// The current length of the call log: pass it to `wait_for_call_after` to wait only for
     /// calls made after this point.
     pub fn mark(&self) -> usize {
-        self.shared.core().calls.len()
+        let core = self.shared.core();
+        core.calls_base + core.calls.len()
     }
 
     /// The interaction's original response and followups that still exist, oldest first.
@@ -669,6 +677,14 @@ impl FakeDiscord {
             .filter(|m| !m.deleted && m.interaction_id == Some(interaction))
             .map(MessageView::of)
             .collect()
+    }
+
+    /// Drops the recorded calls (violations and leaks stay); for long load runs. Indices and
+    /// `mark()` keep counting.
+    pub fn forget_calls(&self) {
+        let mut core = self.shared.core();
+        core.calls_base += core.calls.len();
+        core.calls.clear();
     }
 
     pub fn calls(&self) -> Vec<RecordedCall> {
@@ -963,7 +979,7 @@ impl FakeDiscord {
                 .core()
                 .calls
                 .iter()
-                .skip(from)
+                .skip_while(|c| c.index < from)
                 .find(|c| pred(c))
                 .cloned()
         })

@@ -301,7 +301,7 @@ async fn handle(
 
     let (reply, echoes) = {
         let mut core = shared.core();
-        let index = core.calls.len();
+        let index = core.calls_base + core.calls.len();
         let mut ctx = Ctx {
             core: &mut core,
             index,
@@ -356,16 +356,21 @@ async fn handle(
             _ => dispatch_route(&mut ctx),
         };
         let echoes = std::mem::take(&mut ctx.echoes);
+        let keep = core.options.record_bodies;
         core.calls.push(RecordedCall {
             index,
             method,
             path,
             route,
             query,
-            body,
-            files,
+            body: if keep { body } else { Value::Null },
+            files: if keep { files } else { Vec::new() },
             status: reply.status,
-            response: reply.body.clone(),
+            response: if keep {
+                reply.body.clone()
+            } else {
+                Value::Null
+            },
             at,
             since_start: at.duration_since(shared.started),
         });
