@@ -799,3 +799,121 @@ fn the_store_is_usable_as_a_shared_trait_object_across_threads() {
     }
     assert_eq!(store.messages("group:busy").unwrap().len(), 100);
 }
+
+/// A full disk, simulated by lowering this process's file-size limit (RLIMIT_FSIZE) in a child
+/// process so no other test is affected: writes past the limit fail as they would on a full
+/// disk. Failed writes must be errors (no panic), and every write that returned `Ok` must still
+/// be there when the store is reopened with room again.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod full_disk {
+    use super::*;
+
+    const CHILD_ENV: &str = "BAR_RAISER_FULL_DISK_CHILD";
+    const SIGXFSZ: i32 = 25;
+    const SIG_IGN: usize = 1;
+    const RLIMIT_FSIZE: i32 = 1;
+
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+        fn setrlimit(resource: i32, limit: *const [u64; 2]) -> i32;
+    }
+
+    fn limit_file_size(bytes: u64) {
+        let limit = [bytes, u64::MAX];
+        // SAFETY: plain libc calls with valid arguments; ignoring SIGXFSZ makes an oversized
+        // write fail with EFBIG instead of killing the process.
+        let rc = unsafe {
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &limit)
+        };
+        assert_eq!(rc, 0, "setrlimit failed");
+    }
+
+    /// Runs in the child: writes until the "disk" is full, prints the ids that were confirmed.
+    #[test]
+    fn child_writes_until_the_disk_is_full() {
+        let Ok(path) = std::env::var(CHILD_ENV) else {
+            return; // only meaningful when started by the parent test below
+        };
+        let path = std::path::PathBuf::from(path);
+        let store = SledStore::open(&path).unwrap();
+        let user = alice();
+        let mut confirmed = Vec::new();
+        for n in 0..5 {
+            let id = format!("before-{n}");
+            store
+                .record_attempt(&attempt(&user, &id, "2024-05-01T10:00:00Z", "kept"))
+                .unwrap();
+            confirmed.push(id);
+        }
+        let db_len = std::fs::metadata(path.join("db")).unwrap().len();
+        limit_file_size(db_len);
+        let big = "x".repeat(20_000);
+        let mut first_error = None;
+        for n in 0..2_000 {
+            let id = format!("during-{n}");
+            match store.record_attempt(&attempt(&user, &id, "2024-05-02T10:00:00Z", &big)) {
+                Ok(()) => confirmed.push(id),
+                Err(e) => {
+                    first_error = Some(e);
+                    break;
+                }
+            }
+        }
+        limit_file_size(u64::MAX);
+        let error = first_error.expect("the file-size limit never produced an error");
+        println!("ERROR {error}");
+        println!("CONFIRMED {}", confirmed.join(","));
+    }
+
+    #[test]
+    fn a_full_disk_is_an_error_and_loses_nothing_confirmed() {
+        if std::env::var(CHILD_ENV).is_ok() {
+            return;
+        }
+        let (_dir, path) = store_dir();
+        drop(SledStore::open(&path).unwrap());
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "full_disk::child_writes_until_the_disk_is_full",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+        let error = stdout
+            .lines()
+            .find_map(|l| l.split_once("ERROR ").map(|(_, e)| e))
+            .unwrap_or_else(|| panic!("no error reported:\n{stdout}"));
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        let confirmed: Vec<&str> = stdout
+            .lines()
+            .find_map(|l| l.split_once("CONFIRMED ").map(|(_, c)| c))
+            .unwrap_or_else(|| panic!("no confirmations:\n{stdout}"))
+            .split(',')
+            .collect();
+        assert!(confirmed.len() >= 5, "{confirmed:?}");
+
+        let store = SledStore::open(&path).unwrap();
+        let stored: Vec<String> = store
+            .history(&alice(), usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id.0)
+            .collect();
+        for id in confirmed {
+            assert!(
+                stored.iter().any(|s| s == id),
+                "confirmed attempt {id} was lost"
+            );
+        }
+    }
+}
