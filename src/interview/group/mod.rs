@@ -21,6 +21,17 @@
 //! - The one-minute warning is skipped when a round is one minute long, and when the first tick
 //!   after a restart is already past the deadline (the round simply closes).
 //! - A lobby nobody begins expires after [`LOBBY_MINUTES`], freeing the channel.
+//! - Questions are picked by the machine from a seed stored in the session (deterministic in
+//!   tests): the LP focus first, never a question already asked, other principles once the
+//!   focus is used up.
+//! - The hot seat goes to whoever has sat least, earliest joined first; if the candidate leaves,
+//!   the round closes at once with their answer so far.
+//! - Votes may go to anyone who answered the round, even if they left since; a voter must still
+//!   be in the group. A panel rating needs a comment (at most [`MAX_COMMENT_CHARS`]) and cannot
+//!   be changed; the candidate gets all comments when the review window closes.
+//! - Edits and deletes count until the round closes; after that the stored attempt stands.
+//! - A replayed message from before the round began (ids at or below [`Round::after_id`]) is
+//!   not an answer to it.
 
 mod review;
 mod round;

@@ -114,15 +114,16 @@ impl GroupSession {
             return;
         };
         for choice in std::mem::take(&mut review.votes).into_values() {
-            self.tallies.entry(choice).or_default().votes += 1;
+            let tally = self.tallies.entry(choice).or_default();
+            tally.votes = tally.votes.saturating_add(1);
         }
         let ratings: Vec<PanelRating> = std::mem::take(&mut review.ratings).into_values().collect();
         if let Some(candidate) = review.candidate.clone() {
             if review.answerers.contains(&candidate) {
                 let tally = self.tallies.entry(candidate.clone()).or_default();
                 for r in &ratings {
-                    tally.panel_sum += u32::from(r.score);
-                    tally.panel_count += 1;
+                    tally.panel_sum = tally.panel_sum.saturating_add(u32::from(r.score));
+                    tally.panel_count = tally.panel_count.saturating_add(1);
                 }
                 fx.push(Effect::PanelFeedback {
                     round: review.number,
@@ -151,7 +152,7 @@ impl GroupSession {
         None
     }
 
-    /// The figures so far. Call after [`GroupSession::settle_review`] so the last votes count.
+    /// The figures so far (votes of an open review count once it is settled).
     pub fn scoreboard(&self) -> Scoreboard {
         let mut rows: Vec<ScoreRow> = self
             .tallies

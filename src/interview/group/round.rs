@@ -102,7 +102,8 @@ impl GroupSession {
             GroupMode::HotSeat => self.next_candidate(),
         };
         if let Some(c) = &candidate {
-            self.tallies.entry(c.clone()).or_default().seats += 1;
+            let tally = self.tallies.entry(c.clone()).or_default();
+            tally.seats = tally.seats.saturating_add(1);
         }
         let length = SignedDuration::from_secs(i64::from(self.settings.answer_minutes) * 60);
         let mut round = Round {
@@ -325,13 +326,22 @@ impl GroupSession {
             };
             let item = FeedbackItem::from_report(&author, &report);
             let tally = self.tallies.entry(author.clone()).or_default();
-            tally.answered += 1;
-            tally.score_sum += u32::from(item.score);
+            tally.answered = tally.answered.saturating_add(1);
+            tally.score_sum = tally.score_sum.saturating_add(u32::from(item.score));
             let missing = item.star;
-            self.missed.situation += u32::from(!missing.situation);
-            self.missed.task += u32::from(!missing.task);
-            self.missed.action += u32::from(!missing.action);
-            self.missed.result += u32::from(!missing.result);
+            self.missed.situation = self
+                .missed
+                .situation
+                .saturating_add(u32::from(!missing.situation));
+            self.missed.task = self.missed.task.saturating_add(u32::from(!missing.task));
+            self.missed.action = self
+                .missed
+                .action
+                .saturating_add(u32::from(!missing.action));
+            self.missed.result = self
+                .missed
+                .result
+                .saturating_add(u32::from(!missing.result));
             fx.push(Effect::Record(Box::new(GroupAttempt {
                 id: format!("{}:{}:{}", self.id, round.number, author),
                 owner: author.clone(),
