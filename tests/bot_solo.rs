@@ -1,83 +1,17 @@
-//! End-to-end: the real bot (serenity + poise) against the loopback Discord, solo interviews.
+//! End-to-end: the real bot (serenity + poise) against the loopback Discord, solo interviews —
+//! answering in a thread or a DM, the modal, edits and deletes, mentions, the size limit, other
+//! people's buttons, a second start and two people at once. Restarts, the gateway, idle expiry,
+//! fallbacks and personal data are in `bot_solo_lifecycle.rs`.
 
 mod support;
 
-use std::sync::Arc;
-
-use bar_raiser::clock::ManualClock;
 use bar_raiser::store::{Store, UserKey};
 use serde_json::json;
-use support::bot::{open_store, start_instant, TestBot};
-use support::discord::{FakeDiscord, MessageView};
-
-const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
-    mid-size fintech, and checkout errors spiked to 8% right after a config push.";
-const TASK: &str =
-    "My job was to find the cause and get checkout healthy again before the evening peak.";
-const ACTION: &str = "I rolled back the config, traced the spike to a missing timeout on a \
-    Redis client, and I wrote a fix with a regression test that I shipped the same afternoon.";
-const RESULT: &str = "Checkout errors dropped from 8% to 0.2% within an hour and we lost no \
-    orders at the evening peak.";
-
-struct World {
-    discord: FakeDiscord,
-    channel: u64,
-    alice: u64,
-    data: tempfile::TempDir,
-    clock: Arc<ManualClock>,
-}
-
-async fn world() -> World {
-    let discord = FakeDiscord::start().await;
-    let guild = discord.add_guild("Career Club");
-    let channel = discord.add_text_channel(guild, "practice");
-    let alice = discord.add_user("alice");
-    discord.add_member(guild, alice, &[]);
-    World {
-        discord,
-        channel,
-        alice,
-        data: tempfile::tempdir().expect("temp dir"),
-        clock: Arc::new(ManualClock::new(start_instant())),
-    }
-}
-
-/// `/interview start` by `user` in `channel`; returns the question message.
-async fn start_interview(
-    discord: &FakeDiscord,
-    user: u64,
-    channel: u64,
-    options: serde_json::Value,
-) -> MessageView {
-    let interaction = discord.slash_command(user, channel, "interview start", options);
-    discord.wait_for_interaction_response(interaction).await;
-    let done = format!("solo:done:{user}");
-    discord
-        .wait_until("the question message with a Done button", |d| {
-            d.calls_matching(|c| c.method == "POST" && c.route == "/channels/{id}/messages")
-                .iter()
-                .rev()
-                .find_map(|c| {
-                    let channel = c.path.split('/').nth(2)?.parse::<u64>().ok()?;
-                    d.messages_in(channel)
-                        .into_iter()
-                        .find(|m| m.custom_ids().contains(&done))
-                })
-        })
-        .await
-}
-
-/// Waits for a feedback message (the embed titled "Feedback — score N/5") after `after` messages.
-async fn wait_feedback(discord: &FakeDiscord, channel: u64, nth: usize) -> MessageView {
-    discord
-        .wait_until("feedback in the interview channel", |d| {
-            d.messages_in(channel)
-                .into_iter()
-                .filter(|m| m.all_text().contains("Feedback — score"))
-                .nth(nth)
-        })
-        .await
-}
+use support::bot::{open_store, TestBot};
+use support::solo::{
+    feedback_count, long_message, reply_text, solo_id, start_interview, wait_feedback,
+    wait_reacted, world, ACTION, RESULT, SITUATION, TASK,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
@@ -96,13 +30,23 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
         .iter()
         .map(|text| w.discord.send_message(thread, w.alice, text))
         .collect();
-    // Each collected message is acknowledged (the first at once, the rest coalesced).
+    // Collected messages are acknowledged: one at once, the rest of the burst coalesced into a
+    // trailing reaction on the newest. serenity handles each event in its own task, so which
+    // message of a burst arrives first is not fixed; the newest is always acknowledged.
     w.discord
-        .wait_until("a reaction on the first and the last message", |d| {
-            let reacted = |id: u64| d.message(id).is_some_and(|m| !m.reactions.is_empty());
-            (reacted(ids[0]) && reacted(ids[2])).then_some(())
+        .wait_until("a reaction on the newest message and one more", |d| {
+            let reacted = ids
+                .iter()
+                .filter(|id| d.message(**id).is_some_and(|m| !m.reactions.is_empty()))
+                .count();
+            let newest = d.message(ids[2]).is_some_and(|m| !m.reactions.is_empty());
+            (newest && reacted >= 2).then_some(())
         })
         .await;
+    bot.wait_session(w.alice, "three messages collected", |s| {
+        s.is_some_and(|s| s["session"]["messages"].as_object().map(|m| m.len()) == Some(3))
+    })
+    .await;
 
     w.discord.send_message(thread, w.alice, "done");
     let feedback = wait_feedback(&w.discord, thread, 0).await;
@@ -114,16 +58,15 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
         .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 1"))
         .await;
     assert!(
-        follow_up
-            .custom_ids()
-            .contains(&format!("solo:done:{}", w.alice)),
+        follow_up.custom_ids().contains(&solo_id("done", w.alice)),
         "the follow-up has a Done button"
     );
 
     // The follow-up answer adds the result; Done again re-analyses the whole answer.
-    w.discord.send_message(thread, w.alice, RESULT);
+    let result = w.discord.send_message(thread, w.alice, RESULT);
+    wait_reacted(&w.discord, result).await;
     w.discord
-        .click_button(w.alice, follow_up.id, &format!("solo:done:{}", w.alice));
+        .click_button(w.alice, follow_up.id, &solo_id("done", w.alice));
     let second = wait_feedback(&w.discord, thread, 1).await;
     let text = second.all_text();
     assert!(text.contains("✅ **Result**"), "{text}");
@@ -134,7 +77,7 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
 
     // Cancel after the second follow-up: the attempt stays saved and the thread is archived.
     w.discord
-        .click_button(w.alice, follow_up_2.id, &format!("solo:cancel:{}", w.alice));
+        .click_button(w.alice, follow_up_2.id, &solo_id("cancel", w.alice));
     w.discord
         .wait_for_message(thread, |m| m.content.contains("Your attempt is saved"))
         .await;
@@ -159,4 +102,393 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
     );
     assert!(attempt.answer.contains(SITUATION) && attempt.answer.contains(RESULT));
     assert_eq!(attempt.mode.to_string(), "solo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_interview_in_a_dm_runs_right_there() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let dm = w.discord.dm_channel(w.alice);
+
+    let start = w
+        .discord
+        .slash_command(w.alice, dm, "interview start", json!({}));
+    let question = support::solo::wait_question(&w.discord, w.alice).await;
+    assert_eq!(question.channel_id, dm, "the question is asked in the DM");
+    let reply = reply_text(&w.discord, start).await;
+    assert!(reply.is_ephemeral(), "{reply:?}");
+    assert!(reply.content.contains("right here"), "{}", reply.content);
+    assert!(
+        w.discord.threads_of(w.channel).is_empty(),
+        "no thread anywhere"
+    );
+
+    for text in [SITUATION, TASK, ACTION] {
+        let id = w.discord.send_message(dm, w.alice, text);
+        bot.wait_session(w.alice, "the DM message collected", |s| {
+            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+        })
+        .await;
+    }
+    w.discord.send_message(dm, w.alice, "Done.");
+    let feedback = wait_feedback(&w.discord, dm, 0).await;
+    let text = feedback.all_text();
+    assert!(text.contains("❌ **Result** — missing"), "{text}");
+    assert!(text.contains("✅ **Situation**"), "{text}");
+    w.discord
+        .wait_for_message(dm, |m| m.all_text().contains("Bar-raiser follow-up 1"))
+        .await;
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let history = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert!(history[0].answer.contains(ACTION));
+    assert_eq!(history[0].guild, None, "a DM attempt belongs to no server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_form_takes_all_four_star_sections() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+
+    let click = w
+        .discord
+        .click_button(w.alice, question.id, &solo_id("answer", w.alice));
+    let callback = w.discord.wait_for_interaction_response(click).await;
+    assert_eq!(callback.callback_type(), Some(9), "a modal opens");
+    let modal = &callback.body["data"];
+    let inputs: Vec<serde_json::Value> = modal["components"]
+        .as_array()
+        .expect("modal rows")
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let names: Vec<&str> = inputs
+        .iter()
+        .filter_map(|i| i["custom_id"].as_str())
+        .collect();
+    assert_eq!(names, ["situation", "task", "action", "result"]);
+    for input in &inputs {
+        let max = input["max_length"].as_u64().expect("a max length");
+        assert!(max <= 4000, "{input}");
+    }
+
+    w.discord.submit_modal(
+        w.alice,
+        &solo_id("modal", w.alice),
+        &[
+            ("situation", SITUATION),
+            ("task", TASK),
+            ("action", ACTION),
+            ("result", RESULT),
+        ],
+    );
+    let feedback = wait_feedback(&w.discord, thread, 0).await;
+    let text = feedback.all_text();
+    for section in ["Situation", "Task", "Action", "Result"] {
+        assert!(text.contains(&format!("✅ **{section}**")), "{text}");
+    }
+    assert!(text.contains("✅ Your result carries a number."), "{text}");
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let history = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert!(history[0].answer.contains(RESULT));
+    assert!(history[0].summary.missing.is_empty(), "{:?}", history[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_updates_the_answer_and_a_deleted_message_leaves_it() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+    const ASIDE: &str = "Unrelated aside: the office coffee machine broke that week too.";
+
+    let mut ids = Vec::new();
+    for text in [SITUATION, TASK, ACTION, ASIDE] {
+        let id = w.discord.send_message(thread, w.alice, text);
+        bot.wait_session(w.alice, "the message collected", |s| {
+            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+        })
+        .await;
+        ids.push(id);
+    }
+    let edited = format!("{ACTION} As a result, checkout errors fell from 8% to 0.2% in an hour.");
+    w.discord.edit_message(ids[2], &edited);
+    w.discord.delete_message(ids[3]);
+    bot.wait_session(w.alice, "the edit applied and the aside gone", |s| {
+        s.is_some_and(|s| {
+            let messages = &s["session"]["messages"];
+            messages[ids[2].to_string()] == edited.as_str()
+                && messages.get(ids[3].to_string()).is_none()
+        })
+    })
+    .await;
+
+    w.discord
+        .click_button(w.alice, question.id, &solo_id("done", w.alice));
+    let feedback = wait_feedback(&w.discord, thread, 0).await;
+    let text = feedback.all_text();
+    assert!(text.contains("✅ **Result**"), "{text}");
+    assert!(text.contains("✅ Your result carries a number."), "{text}");
+    assert!(!text.contains("coffee machine"), "{text}");
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let history = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    let answer = &history[0].answer;
+    assert!(answer.contains(&edited), "{answer}");
+    assert!(!answer.contains(ASIDE), "{answer}");
+    assert!(
+        answer.contains(SITUATION) && answer.contains(TASK),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_and_role_mentions_are_quoted_back_without_pinging() {
+    let w = world().await;
+    let role = w.discord.add_role(w.guild, "engineers", 0);
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+
+    let situation = format!(
+        "Last spring I was the on-call engineer for payments when @everyone and <@&{role}> got \
+         paged because checkout errors spiked to 8% after a config push."
+    );
+    for text in [situation.as_str(), TASK, ACTION, RESULT] {
+        let id = w.discord.send_message(thread, w.alice, text);
+        bot.wait_session(w.alice, "the message collected", |s| {
+            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+        })
+        .await;
+    }
+    w.discord.send_message(thread, w.alice, "done");
+    let feedback = wait_feedback(&w.discord, thread, 0).await;
+    let text = feedback.all_text();
+    assert!(text.contains("@everyone"), "the evidence quotes it: {text}");
+    assert!(text.contains(&format!("<@&{role}>")), "{text}");
+    assert!(
+        w.discord.unintended_mention_leaks().is_empty(),
+        "{:?}",
+        w.discord.mention_leaks()
+    );
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_long_messages_stop_at_the_size_limit_and_the_feedback_still_fits() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+
+    // 10 messages of 1,900 characters and their line breaks make 19,009 characters; the 11th
+    // and 12th would pass 20,000.
+    let mut sent = Vec::new();
+    for index in 0..12 {
+        let text = long_message(index, 1900);
+        assert_eq!(text.chars().count(), 1900);
+        let id = w.discord.send_message(thread, w.alice, &text);
+        if index < 10 {
+            bot.wait_session(w.alice, "the long message collected", |s| {
+                s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+            })
+            .await;
+        } else {
+            w.discord
+                .wait_until("a refusal for each message past the limit", |d| {
+                    let refusals = d
+                        .messages_in(thread)
+                        .into_iter()
+                        .filter(|m| m.content.contains("was not added"))
+                        .count();
+                    (refusals == index - 9).then_some(())
+                })
+                .await;
+        }
+        sent.push((id, text));
+    }
+    let refusals: Vec<String> = w
+        .discord
+        .messages_in(thread)
+        .into_iter()
+        .filter(|m| m.content.contains("was not added"))
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    for refusal in &refusals {
+        assert!(
+            refusal.contains("20000") || refusal.contains("20,000"),
+            "the limit is stated: {refusal}"
+        );
+    }
+    assert_eq!(bot.collected(w.alice).len(), 10);
+
+    w.discord
+        .click_button(w.alice, question.id, &solo_id("done", w.alice));
+    let feedback = wait_feedback(&w.discord, thread, 0).await;
+    assert!(feedback.all_text().contains("Length"), "{feedback:?}");
+    w.discord
+        .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 1"))
+        .await;
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let history = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    let answer = &history[0].answer;
+    assert_eq!(answer.chars().count(), 19_009);
+    assert!(answer.contains(&sent[9].1) && !answer.contains(&sent[10].1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_on_someone_elses_interview_is_refused_privately() {
+    let w = world().await;
+    let bob = w.member("bob");
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+    let id = w.discord.send_message(thread, w.alice, SITUATION);
+    bot.wait_session(w.alice, "the message collected", |s| {
+        s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+    })
+    .await;
+    let before = bot.session(w.alice).expect("a session");
+
+    for action in ["done", "cancel", "skip", "hint"] {
+        let click = w
+            .discord
+            .click_button(bob, question.id, &solo_id(action, w.alice));
+        let callback = w.discord.wait_for_interaction_response(click).await;
+        assert_eq!(callback.callback_type(), Some(4), "{}", callback.summary());
+        assert_eq!(callback.body["data"]["flags"], 64, "ephemeral");
+        let content = callback.content().unwrap_or_default();
+        assert!(content.contains("someone else"), "{content}");
+    }
+    assert_eq!(
+        bot.session(w.alice),
+        Some(before),
+        "the session is untouched"
+    );
+    assert_eq!(feedback_count(&w.discord, thread), 0);
+    assert!(
+        !w.discord
+            .messages_in(thread)
+            .iter()
+            .any(|m| m.all_text().contains("Hint")),
+        "no hint was shown"
+    );
+
+    // Alice's own click still works.
+    w.discord
+        .click_button(w.alice, question.id, &solo_id("done", w.alice));
+    wait_feedback(&w.discord, thread, 0).await;
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_says_where_the_open_interview_is() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+    let threads = w.discord.threads_of(w.channel);
+
+    let second = w
+        .discord
+        .slash_command(w.alice, w.channel, "interview start", json!({}));
+    let reply = reply_text(&w.discord, second).await;
+    assert!(reply.is_ephemeral(), "{reply:?}");
+    assert!(
+        reply.content.contains(&format!("<#{thread}>")),
+        "it points to the open thread: {}",
+        reply.content
+    );
+    assert_eq!(w.discord.threads_of(w.channel), threads, "no new thread");
+    assert_eq!(
+        bot.session(w.alice).expect("the session")["channel_id"],
+        json!(thread),
+        "the open interview stays where it was"
+    );
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_interview_at_once_without_crosstalk() {
+    let w = world().await;
+    let bob = w.member("bob");
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let alice_question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let bob_question = start_interview(&w.discord, bob, w.channel, json!({})).await;
+    let (alice_thread, bob_thread) = (alice_question.channel_id, bob_question.channel_id);
+    assert_ne!(alice_thread, bob_thread);
+    assert!(!w.discord.thread_members(alice_thread).contains(&bob));
+    assert!(!w.discord.thread_members(bob_thread).contains(&w.alice));
+
+    const BOB_SITUATION: &str = "In 2024 I ran the warehouse night shift in Leeds when our \
+        scanner fleet failed during the peak week.";
+    const BOB_ACTION: &str = "I borrowed forty scanners from the day shift and I retrained \
+        twelve pickers on paper lists in one hour.";
+    let turns = [
+        (w.alice, alice_thread, SITUATION),
+        (bob, bob_thread, BOB_SITUATION),
+        (w.alice, alice_thread, ACTION),
+        (bob, bob_thread, BOB_ACTION),
+        (w.alice, alice_thread, RESULT),
+    ];
+    for (user, thread, text) in turns {
+        let id = w.discord.send_message(thread, user, text);
+        bot.wait_session(user, "the message collected", |s| {
+            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+        })
+        .await;
+    }
+    // Bob speaking in the practice channel is not part of any answer.
+    w.discord
+        .send_message(w.channel, bob, "Anyone up for a group session later?");
+    w.discord.send_message(alice_thread, w.alice, "done");
+    w.discord.send_message(bob_thread, bob, "done");
+    let alice_feedback = wait_feedback(&w.discord, alice_thread, 0).await.all_text();
+    let bob_feedback = wait_feedback(&w.discord, bob_thread, 0).await.all_text();
+    assert!(alice_feedback.contains("✅ **Result**"), "{alice_feedback}");
+    assert!(!alice_feedback.contains("scanner"), "{alice_feedback}");
+    assert!(bob_feedback.contains("scanner"), "{bob_feedback}");
+    assert!(!bob_feedback.contains("Redis"), "{bob_feedback}");
+    assert_eq!(feedback_count(&w.discord, alice_thread), 1);
+    assert_eq!(feedback_count(&w.discord, bob_thread), 1);
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let alice = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    let bob = store.history(&UserKey::discord(bob), 10).expect("history");
+    assert_eq!((alice.len(), bob.len()), (1, 1));
+    assert!(alice[0].answer.contains(RESULT) && !alice[0].answer.contains("scanner"));
+    assert!(bob[0].answer.contains(BOB_ACTION) && !bob[0].answer.contains("Redis"));
+    assert!(!bob[0].answer.contains("group session"));
 }

@@ -431,12 +431,20 @@ fn acknowledge(
     }
 }
 
+/// Remembers the message the trailing acknowledgement goes to: the newest one. serenity handles
+/// each event in its own task, so messages of a burst can arrive here out of order.
 fn set_pending(data: &Data, user: u64, channel: u64, message: u64) {
-    data.solo
+    let mut pending = data
+        .solo
         .pending_ack
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(user, (channel, message));
+        .unwrap_or_else(|e| e.into_inner());
+    let pending_is_newer = pending
+        .get(&user)
+        .is_some_and(|&(c, m)| c == channel && m > message);
+    if !pending_is_newer {
+        pending.insert(user, (channel, message));
+    }
 }
 
 /// Takes the newest message awaiting acknowledgement and closes the throttle window.

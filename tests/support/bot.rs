@@ -9,7 +9,7 @@ use bar_raiser::bank::Bank;
 use bar_raiser::clock::ManualClock;
 use bar_raiser::config::Config;
 use bar_raiser::discord::{self, BotOptions};
-use bar_raiser::store::SledStore;
+use bar_raiser::store::{SledStore, Store};
 
 use super::discord::FakeDiscord;
 
@@ -17,6 +17,9 @@ use super::discord::FakeDiscord;
 pub struct TestBot {
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
+    /// The store the bot runs on, to watch a session's state while it runs (released by
+    /// `stop()`/`kill()`, which consume the bot).
+    pub store: Arc<SledStore>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -51,11 +54,17 @@ impl TestBot {
             config,
             token: discord.token(),
             api_base: Some(discord.api_base()),
-            store,
+            store: store.clone(),
             bank: Arc::new(Bank::builtin()),
             clock: clock.clone(),
             tick_every: Duration::from_millis(100),
         };
+        // Counted before the bot starts: it may register before this task looks again.
+        let registrations = |d: &FakeDiscord| {
+            d.calls_matching(|c| c.method == "PUT" && c.path.ends_with("/commands"))
+                .len()
+        };
+        let before = registrations(discord);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -65,11 +74,6 @@ impl TestBot {
                 eprintln!("bot stopped with an error: {err}");
             }
         });
-        let registrations = |d: &FakeDiscord| {
-            d.calls_matching(|c| c.method == "PUT" && c.path.ends_with("/commands"))
-                .len()
-        };
-        let before = registrations(discord);
         discord
             .wait_until("the bot registered its commands", |d| {
                 (registrations(d) > before).then_some(())
@@ -78,8 +82,59 @@ impl TestBot {
         TestBot {
             clock,
             data_dir,
+            store,
             shutdown: Some(tx),
             task: Some(task),
+        }
+    }
+
+    /// The stored state of `user`'s solo session (None when there is none).
+    pub fn session(&self, user: u64) -> Option<serde_json::Value> {
+        self.store
+            .get_session(&format!("solo:discord:{user}"))
+            .expect("read the session")
+            .map(|record| record.state)
+    }
+
+    /// The texts collected in `user`'s stored session, in order.
+    pub fn collected(&self, user: u64) -> Vec<String> {
+        self.session(user)
+            .and_then(|state| state["session"]["messages"].as_object().cloned())
+            .map(|messages| {
+                let mut by_id: Vec<(u64, String)> = messages
+                    .iter()
+                    .map(|(id, text)| {
+                        (
+                            id.parse().expect("message ids are numbers"),
+                            text.as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                by_id.sort();
+                by_id.into_iter().map(|(_, text)| text).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits until `check` holds for `user`'s stored session state (None: no session). The bot
+    /// persists before it replies, so this is the point where an event has been applied.
+    pub async fn wait_session(
+        &self,
+        user: u64,
+        what: &str,
+        check: impl Fn(Option<&serde_json::Value>) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let state = self.session(user);
+            if check(state.as_ref()) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for the stored session: {what}; it is {state:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 

@@ -5,3 +5,4 @@
 
 pub mod bot;
 pub mod discord;
+pub mod solo;
