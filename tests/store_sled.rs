@@ -752,6 +752,28 @@ fn files_are_readable_by_the_owner_only() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn only_the_stores_own_files_are_restricted_in_a_shared_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, path) = store_dir();
+    std::fs::create_dir_all(&path).unwrap();
+    let foreign = path.join("notes.txt");
+    std::fs::write(&foreign, b"mine").unwrap();
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SledStore::open(&path).unwrap();
+    store.put_guild_settings("g", &json!(1)).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&foreign),
+        0o644,
+        "a file that is not the store's was changed"
+    );
+    for name in ["conf", "db", "bar-raiser-store"] {
+        assert_eq!(mode(&path.join(name)) & 0o077, 0, "{name}");
+    }
+}
+
 #[test]
 fn forget_leaves_no_trace_after_a_reopen_either() {
     let (_dir, path) = store_dir();

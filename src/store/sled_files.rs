@@ -123,6 +123,15 @@ pub(super) fn restrict_file_permissions(path: &Path) -> StoreResult<()> {
         source: e,
     })?;
     for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Only what sled and this module create; anything else in the folder is not ours.
+        let ours = matches!(name.as_ref(), "conf" | "db" | "blobs")
+            || name.starts_with("snap.")
+            || name.starts_with(MARKER_FILE);
+        if !ours {
+            continue;
+        }
         let file = entry.path();
         let mode = if file.is_dir() { 0o700 } else { 0o600 };
         set_mode(&file, mode).map_err(|e| StoreError::Io {
