@@ -66,6 +66,28 @@ fn letter_section(c: char) -> Option<Section> {
 
 /// The section an explicit header at the start of `unit` names, if any.
 pub fn header_section(unit: &str) -> Option<Section> {
+    parse_header(unit).map(|(section, _)| section)
+}
+
+/// True when the unit is a header and nothing else ("**Action**", "Result:").
+pub fn is_header_only(unit: &str) -> bool {
+    parse_header(unit).is_some_and(|(_, only)| only)
+}
+
+fn nothing_after_separator(after: &str) -> bool {
+    after
+        .trim_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '*' | '_' | ']' | ')' | '`' | '#' | ':' | '-' | '–' | '—' | '|' | '>' | '.'
+                )
+        })
+        .is_empty()
+}
+
+/// The header's section and whether the unit holds nothing but the header.
+fn parse_header(unit: &str) -> Option<(Section, bool)> {
     let mut rest = strip_bullet(unit.trim_start());
     let before = rest.len();
     rest = rest.trim_start_matches(|c: char| {
@@ -101,7 +123,7 @@ pub fn header_section(unit: &str) -> Option<Section> {
             let c = phrase.chars().next().unwrap_or(' ');
             if let Some(section) = letter_section(c) {
                 if letter_separator(after, c.is_ascii_uppercase(), decorated) {
-                    return Some(section);
+                    return Some((section, nothing_after_separator(after)));
                 }
             }
             continue;
@@ -109,7 +131,7 @@ pub fn header_section(unit: &str) -> Option<Section> {
         let lower = phrase.to_ascii_lowercase();
         if let Some(&(_, section)) = HEADER_WORDS.iter().find(|(w, _)| *w == lower) {
             if word_separator(after, decorated) {
-                return Some(section);
+                return Some((section, nothing_after_separator(after)));
             }
         }
     }
@@ -191,6 +213,16 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(header_section(text), Some(want), "{text}");
         }
+    }
+
+    #[test]
+    fn header_only_units_are_told_apart() {
+        assert!(is_header_only("**Action**"));
+        assert!(is_header_only("Result:"));
+        assert!(is_header_only("## Situation"));
+        assert!(is_header_only("T -"));
+        assert!(!is_header_only("Result: we shipped"));
+        assert!(!is_header_only("I shipped"));
     }
 
     #[test]

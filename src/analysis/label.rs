@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::header::header_section;
+use super::header::{header_section, is_header_only};
 use super::lexicon;
 use super::segment::Unit;
 use super::Section;
@@ -45,10 +45,17 @@ pub fn label_units(text: &str, units: &[Unit]) -> Vec<Label> {
     let mut fixed: Vec<Option<usize>> = Vec::with_capacity(n);
     let mut emissions: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut path_units: Vec<usize> = Vec::with_capacity(n);
+    // A header carries to the rest of its line (paragraph or message); a header alone on its
+    // line ("**Action**") carries to the following lines until the next header.
     let mut carried: Option<usize> = None;
+    let mut carry_line = 0usize;
+    let mut carry_across_lines = false;
     for (i, unit) in units.iter().enumerate() {
         let raw = text.get(unit.start..unit.end).unwrap_or("");
         let header = header_section(raw).and_then(|s| s.star_index());
+        if header.is_none() && unit.line != carry_line && !carry_across_lines {
+            carried = None;
+        }
         let position = if n > 1 {
             i as f32 / (n - 1) as f32
         } else {
@@ -57,6 +64,8 @@ pub fn label_units(text: &str, units: &[Unit]) -> Vec<Label> {
         match header {
             Some(h) => {
                 carried = Some(h);
+                carry_line = unit.line;
+                carry_across_lines = is_header_only(raw);
                 labels.push(Label {
                     section: SECTIONS[h],
                     from_header: true,
@@ -560,6 +569,41 @@ mod tests {
                 Section::Situation,
                 Section::Task,
                 Section::Task
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_with_text_carries_only_within_its_line() {
+        let got = labels(
+            "Situation: I was a TA. The server was down.\nI rebuilt the grader in a notebook.\nResult: 180 students used it.",
+        );
+        let sections: Vec<Section> = got.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            sections,
+            vec![
+                Section::Situation,
+                Section::Situation,
+                Section::Action,
+                Section::Result
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_alone_on_its_line_carries_to_the_next_lines() {
+        let got = labels(
+            "**Action**\n- called the broker\n- the sofa is here now\n**Result**\nShe was happy.",
+        );
+        let sections: Vec<Section> = got.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            sections,
+            vec![
+                Section::Action,
+                Section::Action,
+                Section::Action,
+                Section::Result,
+                Section::Result
             ]
         );
     }

@@ -28,8 +28,9 @@ pub struct Unit {
 /// final period).
 const ABBREVIATIONS: &[&str] = &[
     "e.g", "i.e", "eg", "ie", "vs", "v", "etc", "approx", "incl", "cf", "mr", "mrs", "ms", "dr",
-    "st", "jr", "sr", "fig", "est", "dept", "inc", "ltd", "co", "corp", "min", "max", "avg", "w",
-    "wk", "mo", "hr", "hrs", "sec", "ca", "al", "a.m", "p.m", "u.s", "n.b", "ps", "p.s",
+    "st", "jr", "sr", "fig", "est", "dept", "inc", "ltd", "co", "corp", "min", "max", "avg", "wk",
+    "mo", "hr", "hrs", "sec", "ca", "al", "a.m", "p.m", "u.s", "n.b", "ps", "p.s", "ph.d", "m.s",
+    "b.s", "b.a", "m.a", "u.k", "e.u", "govt", "ext", "vol", "ft",
 ];
 
 /// Splits the whole text into units.
@@ -165,11 +166,6 @@ fn is_abbreviation(line: &str, dot: usize) -> bool {
     if word.is_empty() {
         return false;
     }
-    // A single letter ("J. Smith", "the S. step") is an initial, except "i" and "a" alone,
-    // which are ordinary words in chat ("that's what i." is rare; "plan A." ends).
-    if word.chars().count() == 1 && word.chars().all(|c| c.is_alphabetic()) {
-        return !matches!(word, "i" | "a");
-    }
     ABBREVIATIONS.contains(&word)
 }
 
@@ -281,6 +277,14 @@ mod tests {
                 "She wrote \"We love it. Ship it now!\" and left.",
                 "Then I rested."
             ]
+        );
+    }
+
+    #[test]
+    fn degrees_and_single_letters() {
+        assert_eq!(
+            pieces("I was a Ph.D. student on plan B. Then I left at 5 p.m. on Friday."),
+            vec!["I was a Ph.D. student on plan B.", "Then I left at 5 p.m. on Friday."]
         );
     }
 

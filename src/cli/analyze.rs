@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bar_raiser::analysis::{analyze, AnalysisError, QuestionHints, MAX_ANSWER_CHARS};
+use bar_raiser::analysis::{analyze, AnalysisError, MAX_ANSWER_CHARS};
 use bar_raiser::bank::Bank;
 use bar_raiser::config::{Config, ProcessEnv};
 
@@ -38,9 +38,13 @@ pub fn run(config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode>
         }
     };
 
-    let question = match &args.question {
-        Some(id) => match question_hints(config, id)? {
-            Some(found) => Some(found),
+    let bank = match &args.question {
+        Some(_) => Some(load_bank(config)?),
+        None => None,
+    };
+    let hints = match (&args.question, &bank) {
+        (Some(id), Some(bank)) => match bank.question(id) {
+            Some(question) => Some(question.hints()),
             None => {
                 eprintln!(
                     "bar-raiser: no question with id `{id}` in the question bank; `bar-raiser questions list` shows the ids"
@@ -48,11 +52,8 @@ pub fn run(config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::from(BAD_INPUT));
             }
         },
-        None => None,
+        _ => None,
     };
-    let hints = question
-        .as_ref()
-        .map(|(text, follow_ups)| QuestionHints { text, follow_ups });
 
     let report = match analyze(&text, hints.as_ref()) {
         Ok(report) => report,
@@ -100,24 +101,17 @@ fn read_stdin() -> anyhow::Result<(Vec<u8>, String)> {
     Ok((bytes, "the answer on stdin".to_string()))
 }
 
-/// The question's text and follow-ups from the bank: the config's `questions_dir` when it
-/// exists, else the built-in bank. `None` when no question has that id.
-fn question_hints(
-    config: Option<&Path>,
-    id: &str,
-) -> anyhow::Result<Option<(String, Vec<String>)>> {
+/// The question bank: the config's `questions_dir` when it exists, else the built-in bank.
+fn load_bank(config: Option<&Path>) -> anyhow::Result<Bank> {
     let config = Config::load(config, &ProcessEnv)?;
-    let bank = if config.questions_dir.is_dir() {
+    if config.questions_dir.is_dir() {
         Bank::load_dir(&config.questions_dir).with_context(|| {
             format!(
                 "cannot load the question bank {}",
                 config.questions_dir.display()
             )
-        })?
+        })
     } else {
-        Bank::builtin()
-    };
-    Ok(bank
-        .question(id)
-        .map(|q| (q.text.clone(), q.follow_ups.clone())))
+        Ok(Bank::builtin())
+    }
 }
