@@ -939,3 +939,103 @@ mod full_disk {
         }
     }
 }
+
+/// SIGKILL at arbitrary points: every write that returned `Ok` (and was reported on stdout by
+/// the child) is there after a restart, nothing is doubled, and the killed process leaves no
+/// lock behind.
+#[cfg(unix)]
+mod killed {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+
+    const CHILD_ENV: &str = "BAR_RAISER_KILL_CHILD";
+
+    #[test]
+    fn child_writes_forever() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else {
+            return; // only meaningful when started by the parent test below
+        };
+        let (path, round) = spec.split_once('|').unwrap();
+        let store = SledStore::open(path).unwrap();
+        let user = alice();
+        for n in 0u64.. {
+            let id = format!("r{round}-{n}");
+            store
+                .record_attempt(&attempt(&user, &id, "2024-05-01T10:00:00Z", "answer"))
+                .unwrap();
+            println!("ATTEMPT {id}");
+            let message_id = round.parse::<u64>().unwrap() * 1_000_000 + n;
+            store
+                .upsert_message("solo:kill", &message(message_id, &user, "m"))
+                .unwrap();
+            println!("MESSAGE {message_id}");
+        }
+    }
+
+    #[test]
+    fn confirmed_writes_survive_sigkill() {
+        if std::env::var(CHILD_ENV).is_ok() {
+            return;
+        }
+        let (_dir, path) = store_dir();
+        let mut attempts = Vec::new();
+        let mut messages = Vec::new();
+        for round in 0..6u64 {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "killed::child_writes_forever", "--nocapture"])
+                .env(CHILD_ENV, format!("{}|{round}", path.display()))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            // Kill after a different number of confirmations each round.
+            let kill_after = 3 + round as usize * 7;
+            let mut seen = 0;
+            for line in BufReader::new(stdout).lines() {
+                let line = line.unwrap();
+                if let Some((_, id)) = line.split_once("ATTEMPT ") {
+                    attempts.push(id.to_string());
+                } else if let Some((_, id)) = line.split_once("MESSAGE ") {
+                    messages.push(id.parse::<u64>().unwrap());
+                } else {
+                    continue;
+                }
+                seen += 1;
+                if seen >= kill_after {
+                    break;
+                }
+            }
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
+        assert!(attempts.len() >= 6 && messages.len() >= 6);
+
+        let store = SledStore::open(&path).unwrap();
+        for id in &attempts {
+            assert!(
+                store
+                    .get_attempt(&alice(), &AttemptId::new(id.as_str()))
+                    .unwrap()
+                    .is_some(),
+                "confirmed attempt {id} lost"
+            );
+        }
+        let stored: Vec<u64> = store
+            .messages("solo:kill")
+            .unwrap()
+            .iter()
+            .map(|m| m.message_id)
+            .collect();
+        for id in &messages {
+            assert!(stored.contains(id), "confirmed message {id} lost");
+        }
+        let mut unique = stored.clone();
+        unique.dedup();
+        assert_eq!(unique, stored, "a message is doubled");
+        assert_eq!(
+            store.attempt_count(&alice()).unwrap(),
+            store.history(&alice(), usize::MAX).unwrap().len()
+        );
+    }
+}
