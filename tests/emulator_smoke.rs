@@ -538,13 +538,24 @@ async fn every_payload_and_response_parses_with_serenity_models() {
         )
         .await
         .expect("defer");
-    modal
-        .edit_response(
-            &http,
-            serenity::EditInteractionResponse::new().content("Feedback: …"),
-        )
+    let export = br#"{"attempts": []}"#.to_vec();
+    let filled = serenity::EditInteractionResponse::new()
+        .content("Feedback: …")
+        .new_attachment(serenity::CreateAttachment::bytes(
+            export.clone(),
+            "export.json",
+        ));
+    let feedback = modal
+        .edit_response(&http, filled)
         .await
         .expect("fill the deferred reply");
+    assert_eq!(feedback.attachments[0].filename, "export.json");
+    let reply = discord.wait_for_reply(submitted).await;
+    assert!(reply.is_ephemeral());
+    assert_eq!(
+        (reply.content.as_str(), reply.attachments[0].bytes.clone()),
+        ("Feedback: …", export)
+    );
 
     // Autocomplete.
     let typed = discord.autocomplete(
@@ -1257,9 +1268,18 @@ async fn world_controls_answer_as_discord_does() {
     let mut gateway = RawGateway::identify(&discord, ALL_INTENTS).await;
     gateway.expect("GUILD_CREATE").await;
     let none = serenity::CreateAllowedMentions::new;
-    let daily = serenity::CreateCommand::new("daily")
-        .description("Daily question")
-        .default_member_permissions(serenity::Permissions::MANAGE_GUILD);
+    let daily = {
+        use serenity::{CommandOptionType as Kind, CreateCommandOption as Opt};
+        serenity::CreateCommand::new("daily")
+            .description("Daily question")
+            .default_member_permissions(serenity::Permissions::MANAGE_GUILD)
+            .add_option(
+                Opt::new(Kind::SubCommand, "set", "Configure")
+                    .add_sub_option(Opt::new(Kind::Channel, "channel", "Where").required(true))
+                    .add_sub_option(Opt::new(Kind::String, "time", "HH:MM").required(true))
+                    .add_sub_option(Opt::new(Kind::Role, "role", "Who to ping")),
+            )
+    };
     serenity::Command::set_global_commands(&http, vec![interview_command(), daily])
         .await
         .expect("register");
@@ -1267,6 +1287,31 @@ async fn world_controls_answer_as_discord_does() {
     assert!(discord.command_visible_to(admin, guild, "daily"));
     assert!(discord.command_visible_to(discord.guild_owner(guild), guild, "daily"));
     assert!(discord.command_visible_to(alice, guild, "interview"));
+
+    // Channel and role options arrive resolved.
+    let set = discord.slash_command(
+        admin,
+        channel,
+        "daily set",
+        json!({"channel": channel, "time": "09:30", "role": managers}),
+    );
+    let serenity::Interaction::Command(command) = gateway.interaction().await else {
+        panic!("not a command")
+    };
+    assert_eq!(command.id.get(), set);
+    let serenity::ResolvedValue::SubCommand(sub) = &command.data.options()[0].value else {
+        panic!("subcommand expected")
+    };
+    assert!(sub.iter().any(|o| matches!(o.value,
+        serenity::ResolvedValue::Channel(c) if c.id.get() == channel)));
+    assert!(sub.iter().any(|o| matches!(o.value,
+        serenity::ResolvedValue::Role(r) if r.id.get() == managers)));
+    let perms = command
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .expect("member permissions");
+    assert!(perms.manage_guild());
 
     // Lost permission, then a deleted channel.
     let post = |c: u64| {
