@@ -284,27 +284,37 @@ impl FakeDiscord {
     pub async fn wait_until<T>(
         &self,
         what: &str,
-        mut check: impl FnMut(&FakeDiscord) -> Option<T>,
+        check: impl FnMut(&FakeDiscord) -> Option<T>,
     ) -> T {
         let timeout = self.shared.core().options.wait_timeout;
+        match self.try_wait_until(timeout, check).await {
+            Some(found) => found,
+            None => panic!(
+                "emulator: timed out after {timeout:?} waiting for {what}; the bot never did it.\n{}",
+                self.report()
+            ),
+        }
+    }
+
+    /// Like `wait_until` with its own timeout, but None instead of a panic (to show that
+    /// something does NOT happen, or to retry).
+    pub async fn try_wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut(&FakeDiscord) -> Option<T>,
+    ) -> Option<T> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.shared.version.subscribe();
         loop {
             rx.borrow_and_update();
             if let Some(found) = check(self) {
-                return found;
+                return Some(found);
             }
             if tokio::time::timeout_at(deadline, rx.changed())
                 .await
                 .is_err()
             {
-                if let Some(found) = check(self) {
-                    return found;
-                }
-                panic!(
-                    "emulator: timed out after {timeout:?} waiting for {what}; the bot never did it.\n{}",
-                    self.report()
-                );
+                return check(self);
             }
         }
     }

@@ -55,7 +55,7 @@
 //! -> RecordedCall` (the first callback, accepted or not), `wait_for_reply(interaction) ->
 //! MessageView` (original response with content, deferred ones once edited, or a followup),
 //! `wait_for_message(channel, |m| ..)`, `wait_for_message_anywhere(|m| ..)`, `wait_connected()`,
-//! `wait_until(what, |d| ..)`.
+//! `wait_until(what, |d| ..)`, `try_wait_until(timeout, |d| ..) -> Option` (no panic).
 //!
 //! # Inspecting
 //! `calls()`, `calls_matching(|c| ..)`, `messages_in(channel)`, `all_messages()`, `message(id)`,
