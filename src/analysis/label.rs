@@ -93,7 +93,22 @@ pub fn label_units(text: &str, units: &[Unit]) -> Vec<Label> {
             }
         }
     }
-    let best = viterbi(&path_units, &fixed, &emissions);
+    let sticky: Vec<bool> = path_units
+        .iter()
+        .enumerate()
+        .map(|(k, &unit)| {
+            k > 0
+                && path_units
+                    .get(k - 1)
+                    .and_then(|&prev| units.get(prev))
+                    .and_then(|prev| text.get(prev.start..prev.end))
+                    .is_some_and(ends_mid_sentence)
+                && units
+                    .get(unit)
+                    .is_some_and(|u| !u.line_start || starts_lowercase(text, u))
+        })
+        .collect();
+    let best = viterbi(&path_units, &fixed, &emissions, &sticky);
     for (&unit, &state) in path_units.iter().zip(&best) {
         if let (Some(label), Some(&section)) = (labels.get_mut(unit), SECTIONS.get(state)) {
             label.section = section;
@@ -112,7 +127,67 @@ const TRANSITION: [[f32; 4]; 4] = [
 ];
 const START: [f32; 4] = [0.5, -0.3, -1.0, -1.0];
 
-fn viterbi(path: &[usize], fixed: &[Option<usize>], emissions: &[[f32; 4]]) -> Vec<usize> {
+/// A unit that stops mid-sentence ("so what I did was") is continued by the next one.
+fn ends_mid_sentence(unit: &str) -> bool {
+    let trimmed = unit.trim_end();
+    if trimmed.ends_with(['.', '!', '?', ':', ')', '"', '\u{201d}']) {
+        return false;
+    }
+    let last = trimmed
+        .rsplit(|c: char| !c.is_alphanumeric() && c != '\'')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    matches!(
+        last.as_str(),
+        "was"
+            | "were"
+            | "is"
+            | "to"
+            | "and"
+            | "that"
+            | "the"
+            | "a"
+            | "an"
+            | "of"
+            | "with"
+            | "by"
+            | "for"
+            | "but"
+            | "so"
+            | "because"
+            | "which"
+            | "then"
+            | "did"
+            | "i"
+            | "we"
+            | "my"
+            | "our"
+            | "like"
+            | "or"
+            | "into"
+            | "from"
+            | "at"
+            | "on"
+            | "in"
+    )
+}
+
+fn starts_lowercase(text: &str, unit: &Unit) -> bool {
+    text.get(unit.start..unit.end)
+        .and_then(|t| t.chars().find(|c| c.is_alphanumeric()))
+        .is_some_and(|c| c.is_lowercase())
+}
+
+/// Cost of changing label inside one sentence broken across two messages.
+const BROKEN_SENTENCE_CHANGE: f32 = -3.0;
+
+fn viterbi(
+    path: &[usize],
+    fixed: &[Option<usize>],
+    emissions: &[[f32; 4]],
+    sticky: &[bool],
+) -> Vec<usize> {
     if path.is_empty() {
         return Vec::new();
     }
@@ -133,13 +208,19 @@ fn viterbi(path: &[usize], fixed: &[Option<usize>], emissions: &[[f32; 4]]) -> V
     }
     let mut back: Vec<[usize; 4]> = Vec::with_capacity(path.len());
     back.push([0; 4]);
-    for &unit in &path[1..] {
+    for (k, &unit) in path.iter().enumerate().skip(1) {
+        let continues = sticky.get(k).copied().unwrap_or(false);
         let mut next = [f32::NEG_INFINITY; 4];
         let mut from = [0usize; 4];
         for to in 0..4 {
             let e = emit(unit, to);
             for (prev, &prev_score) in score.iter().enumerate() {
-                let candidate = prev_score + TRANSITION[prev][to] + e;
+                let change = if continues && prev != to {
+                    BROKEN_SENTENCE_CHANGE
+                } else {
+                    0.0
+                };
+                let candidate = prev_score + TRANSITION[prev][to] + change + e;
                 if candidate > next[to] {
                     next[to] = candidate;
                     from[to] = prev;
@@ -497,7 +578,8 @@ fn emission(tokens: &[String], position: f32) -> [f32; 4] {
     }
     e[R] += reaction_score(tokens);
     // Priors: a task needs a reason to be there; the scene comes early, results late.
-    e[T] -= 0.8;
+    // Tasks come before the actions they frame; one at the very end is rarely a task.
+    e[T] -= 0.8 + (position - 0.7).max(0.0) * 3.0;
     e[S] += 1.2 * (1.0 - position) * (1.0 - position);
     e[R] += 1.0 * position * position;
     e[A] += 0.3;
@@ -606,6 +688,16 @@ mod tests {
                 Section::Result
             ]
         );
+    }
+
+    #[test]
+    fn a_sentence_broken_across_messages_keeps_one_label() {
+        let got = labels(
+            "I was a coordinator at a distributor.\nI split the order across two warehouses.\nthe last thing I did was\ncall the receiving manager so their dock was ready\nAll 3,000 kits arrived in 41 hours.",
+        );
+        assert_eq!(got[2].1, Section::Action);
+        assert_eq!(got[3].1, Section::Action);
+        assert_eq!(got[4].1, Section::Result);
     }
 
     #[test]

@@ -284,7 +284,10 @@ mod tests {
     fn degrees_and_single_letters() {
         assert_eq!(
             pieces("I was a Ph.D. student on plan B. Then I left at 5 p.m. on Friday."),
-            vec!["I was a Ph.D. student on plan B.", "Then I left at 5 p.m. on Friday."]
+            vec![
+                "I was a Ph.D. student on plan B.",
+                "Then I left at 5 p.m. on Friday."
+            ]
         );
     }
 

@@ -230,7 +230,12 @@ pub fn specificity(text: &str) -> Specificity {
 
         if lexicon::CALENDAR.contains(&lower.as_str()) {
             push_unique(&mut spec.timelines, word.to_string());
-        } else if (has_digit || lexicon::NUMBER_WORDS.contains(&lower.as_str()))
+        } else if (has_digit
+            || lexicon::NUMBER_WORDS.contains(&lower.as_str())
+            || matches!(
+                lower.as_str(),
+                "next" | "last" | "that" | "this" | "per" | "every" | "each" | "few"
+            ))
             && lexicon::TIME_UNITS.contains(&next_lower.as_str())
         {
             push_unique(&mut spec.timelines, format!("{word} {}", words[k + 1]));

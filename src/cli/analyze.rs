@@ -1,7 +1,7 @@
 //! `bar-raiser analyze [FILE|-] [--question ID] [--json]`: coach one answer read from a file or
 //! stdin. Bad input (empty, not UTF-8, over the size limit) is reported on stderr with exit code 2.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -70,12 +70,22 @@ pub fn run(config: Option<&Path>, args: AnalyzeArgs) -> anyhow::Result<ExitCode>
     };
     debug_assert!(text.chars().count() <= MAX_ANSWER_CHARS);
 
-    if args.json {
-        let json = serde_json::to_string(&report.contract_json())
+    let output = if args.json {
+        let mut json = serde_json::to_string(&report.contract_json())
             .context("could not encode the report as JSON")?;
-        println!("{json}");
+        json.push('\n');
+        json
     } else {
-        print!("{}", bar_raiser::terminal::report::render(&report));
+        bar_raiser::terminal::report::render(&report)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // The reader went away (`| head`): nothing left to tell it.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write the report to stdout")?,
     }
     Ok(ExitCode::SUCCESS)
 }
