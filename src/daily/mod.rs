@@ -21,6 +21,7 @@ mod eligible;
 mod pacer;
 mod post;
 mod queue;
+mod record;
 mod rotation;
 mod schedule;
 mod streak;
@@ -32,6 +33,11 @@ pub use post::{
     EMBED_FOOTER_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_MAX, THREAD_NAME_MAX,
 };
 pub use queue::{DueQueue, GuildId};
+pub use record::{
+    answer_key, answer_prefix, answers_session, attempt_id, feedback_button_id, parse_attempt_id,
+    parse_feedback_button_id, post_key, streak_in, zone_suggestions, DailySettings, PostMarker,
+    Problem, ThreadRef, ANSWER_MARKERS, POST_MARKERS, SETTINGS_KEY, THREAD_MARKERS,
+};
 pub use rotation::Rotation;
 pub use schedule::{
     due_post, local_date, next_due, next_post_after, parse_time, parse_timezone, post_instant,

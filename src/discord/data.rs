@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
+use super::daily::DailyState;
 use super::solo::SoloRegistry;
 use super::throttle::Throttle;
 use crate::bank::Bank;
@@ -19,6 +20,7 @@ pub struct Data {
     pub clock: Arc<dyn Clock>,
     pub solo: SoloRegistry,
     pub acks: Throttle,
+    pub daily: DailyState,
 }
 
 impl Data {
@@ -35,6 +37,7 @@ impl Data {
             clock,
             solo: SoloRegistry::default(),
             acks: Throttle::new(std::time::Duration::from_secs(1)),
+            daily: DailyState::default(),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Gateway events that are not slash commands: answer messages (create, edit, delete), button
-//! clicks and modal submits of solo interviews.
+//! clicks and modal submits of solo interviews, and answers in daily-question threads.
 
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
 use super::commands::skip_event;
+use super::daily;
 use super::data::{no_pings, Data, Error};
 use super::limits;
 use super::solo::{self, Driven, Origin};
@@ -30,6 +31,9 @@ pub async fn handle(
             };
             let channel = event.channel_id.get();
             let message = event.id.get();
+            if daily::on_edit(data, channel, message, event.author.as_ref(), &text).await? {
+                return Ok(());
+            }
             let owner = match &event.author {
                 Some(author) => Some(author.id.get()),
                 None => data.solo.owner_of_message(channel, message).await,
@@ -45,6 +49,9 @@ pub async fn handle(
             ..
         } => {
             let (channel, message) = (channel_id.get(), deleted_message_id.get());
+            if daily::on_delete(data, channel, message).await? {
+                return Ok(());
+            }
             if let Some(user) = data.solo.owner_of_message(channel, message).await {
                 let delete = Event::Delete { id: message };
                 solo::drive(data, http, user, delete, Origin::Channel(channel)).await?;
@@ -65,7 +72,7 @@ async fn on_message(
     http: &Arc<serenity::Http>,
     message: &serenity::Message,
 ) -> Result<(), Error> {
-    if message.author.bot {
+    if message.author.bot || daily::on_message(data, http, message).await? {
         return Ok(());
     }
     let user = message.author.id.get();
@@ -157,6 +164,9 @@ async fn on_component(
     let custom_id = press.data.custom_id.as_str();
     if custom_id.starts_with("forget:") {
         return Ok(()); // answered by the /forget command's own collector
+    }
+    if let Some((guild, date)) = crate::daily::parse_feedback_button_id(custom_id) {
+        return daily::on_feedback(data, http, press, guild, date).await;
     }
     let Some((action, owner)) = parse_solo_id(custom_id) else {
         return reply_ephemeral(http, press, "This button is no longer active.").await;

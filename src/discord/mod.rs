@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `data.rs` | the shared [`Data`], the [`Error`] type and poise's `Context` |
 //! | `commands/` | one file per slash command group |
+//! | `daily/` | the daily question: one scheduler for every server, posts, answers, streaks |
 //! | `solo.rs` | solo interviews: routing messages and clicks, carrying out effects |
 //! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
 //! | `limits.rs` | Discord's size limits, trimming and splitting |
@@ -14,6 +15,7 @@
 
 mod chart;
 mod commands;
+mod daily;
 mod data;
 mod events;
 pub mod limits;
@@ -43,7 +45,7 @@ pub struct BotOptions {
     pub store: Arc<dyn Store>,
     pub bank: Arc<Bank>,
     pub clock: Arc<dyn Clock>,
-    /// How often idle sessions are checked.
+    /// How often idle sessions and due daily posts are checked against the clock.
     pub tick_every: Duration,
 }
 
@@ -53,6 +55,8 @@ pub enum BotError {
     Client(#[source] serenity::Error),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("daily question: {0}")]
+    Daily(String),
 }
 
 /// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: without it, answers typed
@@ -91,6 +95,8 @@ pub async fn run(
 
     let data = Arc::new(Data::new(config.clone(), store.clone(), bank, clock));
     data.solo.load_from_store(&*store)?;
+    let armed = daily::load(&data).map_err(|e| BotError::Daily(e.to_string()))?;
+    tracing::info!(armed, "daily posts scheduled");
 
     let dev_guild = config.discord.dev_guild_id;
     let setup_data = data.clone();
@@ -128,6 +134,11 @@ pub async fn run(
         client.http.clone(),
         tick_every,
     ));
+    let scheduler = tokio::spawn(daily::scheduler(
+        data.clone(),
+        client.http.clone(),
+        tick_every,
+    ));
     let shard_manager = client.shard_manager.clone();
     let result = tokio::select! {
         result = client.start() => result.map_err(BotError::Client),
@@ -138,6 +149,7 @@ pub async fn run(
         }
     };
     ticker.abort();
+    scheduler.abort();
     store.flush()?;
     result
 }

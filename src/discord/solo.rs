@@ -403,7 +403,7 @@ async fn close(
 
 /// Reacts to a collected message at once, or once per second per person when they type fast
 /// (the newest message of a burst gets the trailing reaction).
-fn acknowledge(
+pub fn acknowledge(
     data: &Arc<Data>,
     http: &Arc<serenity::Http>,
     user: u64,

@@ -91,6 +91,10 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         figures.streak_days,
         if figures.streak_days == 1 { "" } else { "s" },
     )];
+    let guild = ctx.guild_id().map(|g| g.get());
+    if let Some(line) = super::super::daily::streak_line(data, guild, &attempts) {
+        lines.push(line);
+    }
     for lp in &figures.per_lp {
         lines.push(format!(
             "• {}: {} attempt{}, average {:.1}, last {}",

@@ -1,5 +1,6 @@
 //! Slash commands, one file per group. Doc comments are the descriptions users see.
 
+mod daily;
 mod help;
 mod interview;
 mod me;
@@ -13,6 +14,7 @@ use super::data::{Data, Error};
 pub fn all() -> Vec<poise::Command<Arc<Data>, Error>> {
     vec![
         interview::interview(),
+        daily::daily(),
         me::history(),
         me::stats(),
         me::export(),

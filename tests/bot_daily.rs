@@ -1,0 +1,365 @@
+//! End-to-end: the daily question against the loopback Discord, with the manual clock. The bot
+//! re-checks the clock every 100 ms; the tests move the clock and wait for what Discord sees.
+
+mod support;
+
+use std::sync::Arc;
+
+use bar_raiser::clock::ManualClock;
+use bar_raiser::store::{Mode, Store, UserKey};
+use jiff::Timestamp;
+use serde_json::json;
+use support::bot::{open_store, start_instant, TestBot};
+use support::discord::{perms, FakeDiscord, MessageView};
+
+const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
+    mid-size fintech, and checkout errors spiked to 8% right after a config push.";
+const TASK: &str =
+    "My job was to find the cause and get checkout healthy again before the evening peak.";
+const ACTION: &str = "I rolled back the config, traced the spike to a missing timeout on a \
+    Redis client, and I wrote a fix with a regression test that I shipped the same afternoon.";
+const RESULT: &str = "Checkout errors dropped from 8% to 0.2% within an hour and we lost no \
+    orders at the evening peak.";
+const BOB_ANSWER: &str = "We were asked to launch a new onboarding flow. We planned it as a \
+    team and we shipped it on time, and we were happy with how it went.";
+
+/// The time the tests set: 12:00 in Berlin, which is 11:00 UTC in November.
+const BERLIN_NOON_UTC: &str = "2026-11-29T11:00:00Z";
+
+struct Server {
+    guild: u64,
+    channel: u64,
+    admin: u64,
+    role: u64,
+}
+
+struct World {
+    discord: FakeDiscord,
+    main: Server,
+    alice: u64,
+    bob: u64,
+    carol: u64,
+    data: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+}
+
+fn server(discord: &FakeDiscord, name: &str) -> Server {
+    let guild = discord.add_guild(name);
+    let channel = discord.add_text_channel(guild, "daily-question");
+    let admins = discord.add_role(guild, "Admins", perms::MANAGE_GUILD);
+    let admin = discord.add_user(&format!("{name}-admin"));
+    discord.add_member(guild, admin, &[admins]);
+    let role = discord.add_role(guild, "Daily pings", 0);
+    Server {
+        guild,
+        channel,
+        admin,
+        role,
+    }
+}
+
+async fn world() -> World {
+    let discord = FakeDiscord::start().await;
+    let main = server(&discord, "Career Club");
+    let mut members = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let user = discord.add_user(name);
+        discord.add_member(main.guild, user, &[]);
+        members.push(user);
+    }
+    World {
+        discord,
+        main,
+        alice: members[0],
+        bob: members[1],
+        carol: members[2],
+        data: tempfile::tempdir().expect("temp dir"),
+        clock: Arc::new(ManualClock::new(start_instant())),
+    }
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().expect("valid instant")
+}
+
+/// Runs a slash command and returns the text of its first visible reply (ephemeral asserted).
+async fn command(
+    discord: &FakeDiscord,
+    user: u64,
+    channel: u64,
+    name: &str,
+    options: serde_json::Value,
+) -> String {
+    let interaction = discord.slash_command(user, channel, name, options);
+    let reply = discord.wait_for_reply(interaction).await;
+    assert!(reply.is_ephemeral(), "/{name} replies privately: {reply:?}");
+    reply.all_text()
+}
+
+/// `/daily set` by the server's admin at 12:00 Berlin time, with the role to mention.
+async fn set_daily(discord: &FakeDiscord, server: &Server) -> String {
+    command(
+        discord,
+        server.admin,
+        server.channel,
+        "daily set",
+        json!({
+            "channel": server.channel.to_string(),
+            "time": "12:00",
+            "timezone": "Europe/Berlin",
+            "role": server.role.to_string(),
+        }),
+    )
+    .await
+}
+
+fn button_id(guild: u64, date: &str) -> String {
+    format!("daily:feedback:{guild}:{date}")
+}
+
+/// The day's posts in the channel (messages carrying that day's button).
+fn posts_for(discord: &FakeDiscord, server: &Server, date: &str) -> Vec<MessageView> {
+    let wanted = button_id(server.guild, date);
+    discord
+        .messages_in(server.channel)
+        .into_iter()
+        .filter(|m| m.custom_ids().contains(&wanted))
+        .collect()
+}
+
+/// Every daily post in the channel.
+fn all_posts(discord: &FakeDiscord, server: &Server) -> Vec<MessageView> {
+    let prefix = format!("daily:feedback:{}:", server.guild);
+    discord
+        .messages_in(server.channel)
+        .into_iter()
+        .filter(|m| m.custom_ids().iter().any(|id| id.starts_with(&prefix)))
+        .collect()
+}
+
+async fn wait_post(discord: &FakeDiscord, server: &Server, date: &str) -> MessageView {
+    discord
+        .wait_until(&format!("the daily post of {date}"), |d| {
+            posts_for(d, server, date).into_iter().next()
+        })
+        .await
+}
+
+/// Waits until the post's thread exists and returns its id.
+async fn wait_thread(discord: &FakeDiscord, post: &MessageView) -> u64 {
+    discord
+        .wait_until("the answer thread", |d| {
+            d.message(post.id).and_then(|m| m.thread_id)
+        })
+        .await
+}
+
+/// Sends an answer message in the thread and waits until the bot acknowledged it.
+async fn answer(discord: &FakeDiscord, thread: u64, user: u64, text: &str) -> u64 {
+    let id = discord.send_message(thread, user, text);
+    discord
+        .wait_until("the answer acknowledged with a reaction", |d| {
+            d.message(id).filter(|m| !m.reactions.is_empty())
+        })
+        .await;
+    id
+}
+
+/// Presses `Get feedback` and returns the whole private reply (all its messages' text).
+async fn get_feedback(discord: &FakeDiscord, user: u64, post: &MessageView, date: &str) -> String {
+    let guild = post.guild_id.expect("a guild post");
+    let interaction = discord.click_button(user, post.id, &button_id(guild, date));
+    let first = discord.wait_for_reply(interaction).await;
+    assert!(first.is_ephemeral(), "feedback is private: {first:?}");
+    let replies = discord.replies_to(interaction);
+    assert!(replies.iter().all(MessageView::is_ephemeral));
+    replies
+        .iter()
+        .map(MessageView::all_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_set_it_up_it_posts_once_with_a_thread_and_members_get_their_own_feedback() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let main = &w.main;
+
+    // Hidden from plain members by default permissions, and refused at run time anyway.
+    assert!(!w.discord.command_visible_to(w.alice, main.guild, "daily"));
+    assert!(w
+        .discord
+        .command_visible_to(main.admin, main.guild, "daily"));
+    let refused = command(
+        &w.discord,
+        w.alice,
+        main.channel,
+        "daily set",
+        json!({"channel": main.channel.to_string(), "time": "09:00", "timezone": "UTC"}),
+    )
+    .await;
+    assert!(refused.contains("Only server admins"), "{refused}");
+    let shown = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily show",
+        json!({}),
+    )
+    .await;
+    assert!(shown.contains("No daily question here yet"), "{shown}");
+
+    // Friendly errors naming the option, with an example.
+    let bad_time = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily set",
+        json!({"channel": main.channel.to_string(), "time": "7pm", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert!(
+        bad_time.contains("`time`") && bad_time.contains("07:30"),
+        "{bad_time}"
+    );
+    let bad_zone = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily set",
+        json!({"channel": main.channel.to_string(), "time": "12:00", "timezone": "Mars/Olympus"}),
+    )
+    .await;
+    assert!(
+        bad_zone.contains("`timezone`") && bad_zone.contains("Europe/Berlin"),
+        "{bad_zone}"
+    );
+
+    let confirmed = set_daily(&w.discord, main).await;
+    assert!(confirmed.contains("Daily question set"), "{confirmed}");
+    assert!(
+        confirmed.contains("Next post: Sunday 29 November 2026 at 12:00 (Europe/Berlin"),
+        "{confirmed}"
+    );
+    let shown = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily show",
+        json!({}),
+    )
+    .await;
+    assert!(shown.contains("not posted yet"), "{shown}");
+    assert!(
+        all_posts(&w.discord, main).is_empty(),
+        "nothing before the time"
+    );
+
+    // Past 12:00 in Berlin: one post, the role mention the only allowed ping, a dated thread.
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
+    let post = wait_post(&w.discord, main, "2026-11-29").await;
+    assert_eq!(post.content, format!("<@&{}>", main.role));
+    let allowed = post.allowed_mentions.clone().expect("allowed_mentions set");
+    assert_eq!(
+        allowed["roles"],
+        json!([main.role.to_string()]),
+        "{allowed}"
+    );
+    assert_eq!(allowed["parse"], json!([]), "{allowed}");
+    let text = post.all_text();
+    assert!(
+        text.contains("Daily question · Sunday 29 November 2026"),
+        "{text}"
+    );
+    assert!(text.contains("**What it tests:**"), "{text}");
+    let thread = wait_thread(&w.discord, &post).await;
+    let thread_info = w.discord.channel(thread).expect("thread exists");
+    assert_eq!(thread_info["name"], "Answers · 2026-11-29");
+    assert_eq!(thread_info["parent_id"], main.channel.to_string());
+
+    // Two members answer; each gets feedback on their own answer only.
+    answer(&w.discord, thread, w.alice, &format!("{SITUATION} {TASK}")).await;
+    answer(&w.discord, thread, w.alice, ACTION).await;
+    answer(&w.discord, thread, w.bob, BOB_ANSWER).await;
+
+    let alice_feedback = get_feedback(&w.discord, w.alice, &post, "2026-11-29").await;
+    assert!(alice_feedback.contains("(2 messages)"), "{alice_feedback}");
+    assert!(
+        alice_feedback.contains("Feedback — score"),
+        "{alice_feedback}"
+    );
+    assert!(
+        alice_feedback.contains("❌ **Result** — missing"),
+        "{alice_feedback}"
+    );
+    assert!(alice_feedback.contains("✅ **Action**"), "{alice_feedback}");
+    assert!(
+        alice_feedback.contains("Daily streak: **1 day**"),
+        "{alice_feedback}"
+    );
+    let bob_feedback = get_feedback(&w.discord, w.bob, &post, "2026-11-29").await;
+    assert!(bob_feedback.contains("(1 message)"), "{bob_feedback}");
+    assert!(bob_feedback.contains("\"I\": 0"), "{bob_feedback}");
+    assert!(!bob_feedback.contains("Redis"), "{bob_feedback}");
+
+    // No answer yet: a friendly hint pointing at the thread.
+    let carol = get_feedback(&w.discord, w.carol, &post, "2026-11-29").await;
+    assert!(carol.contains("You have not answered yet"), "{carol}");
+    assert!(carol.contains(&format!("<#{thread}>")), "{carol}");
+
+    // Alice adds her result; the re-click analyses the whole answer again.
+    answer(&w.discord, thread, w.alice, RESULT).await;
+    let again = get_feedback(&w.discord, w.alice, &post, "2026-11-29").await;
+    assert!(again.contains("(3 messages)"), "{again}");
+    assert!(again.contains("✅ **Result**"), "{again}");
+
+    let stats = command(&w.discord, w.alice, main.channel, "stats", json!({})).await;
+    assert!(
+        stats.contains("Daily question streak in this server: **1 day**"),
+        "{stats}"
+    );
+
+    assert_eq!(all_posts(&w.discord, main).len(), 1, "posted once");
+    w.discord.assert_clean();
+    assert!(w.discord.unintended_mention_leaks().is_empty());
+    for leak in w.discord.mention_leaks() {
+        assert_eq!(
+            leak.ping,
+            support::discord::Ping::Role(main.role),
+            "{leak:?}"
+        );
+    }
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let daily_id = format!("daily:{}:2026-11-29", main.guild);
+    let alice = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(
+        alice.len(),
+        1,
+        "one attempt per day, updated by the re-click"
+    );
+    assert_eq!(alice[0].id.as_str(), daily_id);
+    assert_eq!(alice[0].mode, Mode::Daily);
+    assert_eq!(
+        alice[0].guild.as_deref(),
+        Some(main.guild.to_string().as_str())
+    );
+    assert!(alice[0].answer.contains(SITUATION) && alice[0].answer.contains(RESULT));
+    assert!(alice[0].summary.star.result);
+    assert!(!alice[0].answer.contains(BOB_ANSWER));
+    let bob = store
+        .history(&UserKey::discord(w.bob), 10)
+        .expect("history");
+    assert_eq!(bob.len(), 1);
+    assert_eq!(bob[0].mode, Mode::Daily);
+    assert_eq!(bob[0].answer, BOB_ANSWER);
+    assert!(store
+        .history(&UserKey::discord(w.carol), 10)
+        .expect("history")
+        .is_empty());
+}
