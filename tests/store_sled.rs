@@ -635,6 +635,20 @@ fn a_second_open_while_the_first_is_open_is_refused_as_locked() {
     first.put_guild_settings("g", &json!(1)).unwrap();
 }
 
+#[test]
+fn reopening_right_after_a_drop_is_not_mistaken_for_another_process() {
+    let (_dir, path) = store_dir();
+    for round in 0..10u64 {
+        let store = SledStore::open(&path).unwrap();
+        store
+            .upsert_message("solo:r", &message(round, &alice(), "again"))
+            .unwrap();
+        drop(store);
+    }
+    let store = SledStore::open(&path).unwrap();
+    assert_eq!(store.messages("solo:r").unwrap().len(), 10);
+}
+
 fn assert_corrupt_naming(path: &Path, result: Result<SledStore, StoreError>) {
     let err = result.expect_err("a damaged store must not open");
     let text = err.to_string();
@@ -701,12 +715,26 @@ fn a_database_whose_data_was_lost_is_refused_not_recreated_empty() {
     }
 }
 
+/// Raw sled open for tests, waiting out the lock a just-dropped store releases late.
+fn raw_sled_open(path: &Path) -> sled::Db {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if started.elapsed() > std::time::Duration::from_secs(3) => {
+                panic!("cannot open {}: {e}", path.display())
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+}
+
 #[test]
 fn a_newer_schema_version_is_refused() {
     let (_dir, path) = store_dir();
     drop(SledStore::open(&path).unwrap());
     {
-        let db = sled::open(&path).unwrap();
+        let db = raw_sled_open(&path);
         db.insert(b"bar-raiser/schema-version", &99u32.to_be_bytes())
             .unwrap();
         db.flush().unwrap();

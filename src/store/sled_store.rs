@@ -30,6 +30,10 @@ pub struct SledOptions {
     /// Flush after every write (the durability contract of [`Store`]). Only bulk loads that
     /// flush once at the end (imports, benchmark setup) should turn this off.
     pub flush_every_write: bool,
+    /// How long `open` keeps retrying while the database is locked. sled releases its lock
+    /// from background threads shortly after a store is dropped, so a restart within the same
+    /// process would otherwise see its own previous instance as "another bar-raiser".
+    pub lock_wait: std::time::Duration,
 }
 
 impl Default for SledOptions {
@@ -37,6 +41,7 @@ impl Default for SledOptions {
         Self {
             cache_capacity_bytes: 32 * 1024 * 1024,
             flush_every_write: true,
+            lock_wait: std::time::Duration::from_secs(3),
         }
     }
 }
@@ -142,18 +147,29 @@ impl SledStore {
         let config = sled::Config::new()
             .path(&path)
             .cache_capacity(options.cache_capacity_bytes);
-        // sled may panic on some damaged files instead of returning an error; a damaged file is
-        // input, so it gets an error, not a crash.
-        let opened = catch_unwind(AssertUnwindSafe(|| config.open())).map_err(|panic| {
-            StoreError::Corrupt {
-                path: path.clone(),
-                detail: format!(
-                    "the database engine failed reading it ({})",
-                    panic_text(&panic)
-                ),
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(10);
+        let db = loop {
+            // sled may panic on some damaged files instead of returning an error; a damaged
+            // file is input, so it gets an error, not a crash.
+            let opened = catch_unwind(AssertUnwindSafe(|| config.open())).map_err(|panic| {
+                StoreError::Corrupt {
+                    path: path.clone(),
+                    detail: format!(
+                        "the database engine failed reading it ({})",
+                        panic_text(&panic)
+                    ),
+                }
+            })?;
+            match opened.map_err(|e| open_error(&path, e)) {
+                Ok(db) => break db,
+                Err(StoreError::Locked { .. }) if started.elapsed() < options.lock_wait => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                }
+                Err(e) => return Err(e),
             }
-        })?;
-        let db = opened.map_err(|e| open_error(&path, e))?;
+        };
         restrict_file_permissions(&path)?;
         check_integrity(&path, &db)?;
         let mut all = Vec::with_capacity(TreeId::ALL.len());
@@ -924,9 +940,23 @@ mod tests {
         }
     }
 
+    /// Raw sled open for tests, waiting out the lock a just-dropped store releases late.
+    fn raw_open(path: &Path) -> sled::Db {
+        let started = std::time::Instant::now();
+        loop {
+            match sled::open(path) {
+                Ok(db) => return db,
+                Err(e) if started.elapsed() > std::time::Duration::from_secs(3) => {
+                    panic!("cannot open {}: {e}", path.display())
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
+
     /// Writes a raw schema value, as another version would have.
     pub(crate) fn overwrite_schema(path: &Path, raw: &[u8]) {
-        let db = sled::open(path).unwrap();
+        let db = raw_open(path);
         db.insert(sled_files::SCHEMA_KEY, raw).unwrap();
         db.flush().unwrap();
     }
