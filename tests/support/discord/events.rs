@@ -194,8 +194,15 @@ impl FakeDiscord {
                 .max_by_key(|c| c.guild_id.is_some())
                 .cloned()
                 .unwrap_or_else(|| {
-                    let names: Vec<_> = w.commands.iter().map(|c| (c.name.clone(), c.guild_id)).collect();
-                    panic!("slash_command: the bot never registered /{name} for this channel; registered: {names:?}")
+                    let names: Vec<_> = w
+                        .commands
+                        .iter()
+                        .map(|c| (c.name.clone(), c.guild_id))
+                        .collect();
+                    panic!(
+                        "slash_command: the bot never registered /{name} for this channel; \
+                         registered: {names:?}"
+                    )
                 });
             let mut definition = registered.json.clone();
             let mut chain: Vec<(String, u64)> = Vec::new();
@@ -277,8 +284,12 @@ impl FakeDiscord {
                 .unwrap_or_else(|| panic!("click: unknown message {message}"))
                 .clone();
             let ids = component_ids(&m.components);
-            let (_, component_type) = ids.iter().find(|(id, _)| id == custom_id).cloned().unwrap_or_else(|| {
-                panic!("click: message {message} has no component with custom_id {custom_id:?}; it has {ids:?}")
+            let found = ids.iter().find(|(id, _)| id == custom_id).cloned();
+            let (_, component_type) = found.unwrap_or_else(|| {
+                panic!(
+                    "click: message {message} has no component with custom_id {custom_id:?}; \
+                     it has {ids:?}"
+                )
             });
             match (values.is_some(), component_type) {
                 (false, 2) | (true, 3..=8) => {}
@@ -395,7 +406,12 @@ fn typed_options(definition: &Value, options: Value, command: &str) -> Vec<Value
             let def = definition["options"]
                 .as_array()
                 .and_then(|defs| defs.iter().find(|d| d["name"] == name.as_str()))
-                .unwrap_or_else(|| panic!("slash_command: /{command} has no option {name:?}; definition: {definition}"));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "slash_command: /{command} has no option {name:?}; \
+                         definition: {definition}"
+                    )
+                });
             if o.get("type").is_none() {
                 o["type"] = def["type"].clone();
             }
@@ -445,7 +461,14 @@ fn resolve_options(w: &World, options: &[Value], guild: Option<u64>) -> Value {
             _ => {}
         }
     }
-    json!({"users": users, "members": members, "channels": channels, "roles": roles, "messages": {}, "attachments": {}})
+    json!({
+        "users": users,
+        "members": members,
+        "channels": channels,
+        "roles": roles,
+        "messages": {},
+        "attachments": {},
+    })
 }
 
 /// Registers the interaction in the world and builds its INTERACTION_CREATE payload.

@@ -161,7 +161,8 @@ async fn connection(shared: Arc<Shared>, socket: WebSocket) {
                     }
                 }
                 Some(Outbound::Close(code, reason)) => {
-                    let _ = sink.send(WsMessage::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                    let frame = CloseFrame { code, reason: reason.into() };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
                     break;
                 }
                 None => break,
@@ -253,7 +254,10 @@ fn identify(shared: &Arc<Shared>, conn_id: u64, tx: &UnboundedSender<Outbound>, 
     let ready = json!({
         "v": 10,
         "user": ready_user,
-        "guilds": guild_ids.iter().map(|g| json!({"id": g.to_string(), "unavailable": true})).collect::<Vec<_>>(),
+        "guilds": guild_ids
+            .iter()
+            .map(|g| json!({"id": g.to_string(), "unavailable": true}))
+            .collect::<Vec<_>>(),
         "session_id": session_id,
         "resume_gateway_url": format!("ws://{addr}"),
         "shard": [0, 1],

@@ -290,7 +290,8 @@ impl FakeDiscord {
         match self.try_wait_until(timeout, check).await {
             Some(found) => found,
             None => panic!(
-                "emulator: timed out after {timeout:?} waiting for {what}; the bot never did it.\n{}",
+                "emulator: timed out after {timeout:?} waiting for {what}; \
+                 the bot never did it.\n{}",
                 self.report()
             ),
         }

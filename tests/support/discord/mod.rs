@@ -10,7 +10,10 @@
 //! let alice = discord.add_user("alice");
 //! discord.add_member(guild, alice, &[]);
 //! // The bot, pointed at the emulator (the ratelimiter must be off, or the proxy is ignored):
-//! let http = HttpBuilder::new(discord.token()).proxy(discord.api_base()).ratelimiter_disabled(true).build();
+//! let http = HttpBuilder::new(discord.token())
+//!     .proxy(discord.api_base())
+//!     .ratelimiter_disabled(true)
+//!     .build();
 //! let client = ClientBuilder::new_with_http(http, intents).framework(framework).await?;
 //! discord.wait_ready().await;                         // identified, READY + GUILD_CREATEs sent
 //! ```
@@ -51,9 +54,10 @@
 //!
 //! # Waiting (async; panic after `Options::wait_timeout` with the call log)
 //! `wait_ready()`, `wait_for_call(|c| ..) -> RecordedCall`, `wait_for_calls(n, |c| ..)`,
-//! `wait_for_call_after(mark(), |c| ..)` (only calls after a point), `wait_for_interaction_response(id)
-//! -> RecordedCall` (the first callback, accepted or not), `wait_for_reply(interaction) ->
-//! MessageView` (original response with content, deferred ones once edited, or a followup),
+//! `wait_for_call_after(mark(), |c| ..)` (only calls after a point),
+//! `wait_for_interaction_response(id) -> RecordedCall` (the first callback, accepted or not),
+//! `wait_for_reply(interaction) -> MessageView` (original response with content, deferred ones
+//! once edited, or a followup),
 //! `wait_for_message(channel, |m| ..)`, `wait_for_message_anywhere(|m| ..)`, `wait_connected()`,
 //! `wait_until(what, |d| ..)`, `try_wait_until(timeout, |d| ..) -> Option` (no panic).
 //!

@@ -447,6 +447,34 @@ impl World {
         value
     }
 
+    /// Marks a channel deleted; returns the dispatch Discord sends for it.
+    pub fn delete_channel(&mut self, id: u64) -> Option<(&'static str, Value)> {
+        let json = self.channel_json(id);
+        let c = self.channels.get_mut(&id)?;
+        c.deleted = true;
+        Some(if c.is_thread() {
+            let d = json!({
+                "id": c.id.to_string(),
+                "guild_id": c.guild_id.map(|g| g.to_string()),
+                "parent_id": c.parent_id.map(|p| p.to_string()),
+                "type": c.kind,
+            });
+            ("THREAD_DELETE", d)
+        } else {
+            ("CHANNEL_DELETE", json)
+        })
+    }
+
+    /// A thread member object.
+    pub fn thread_member_json(thread: u64, user: u64) -> Value {
+        json!({
+            "id": thread.to_string(),
+            "user_id": user.to_string(),
+            "join_timestamp": snowflake_time(thread),
+            "flags": 0,
+        })
+    }
+
     /// A partial channel as interactions carry it.
     pub fn partial_channel_json(&self, id: u64) -> Value {
         let c = self.channels.get(&id);
@@ -603,6 +631,8 @@ impl World {
                 "burst_colors": [],
             }));
         }
+        let mentions_everyone =
+            message.content.contains("@everyone") || message.content.contains("@here");
         let mut value = json!({
             "id": message.id.to_string(),
             "channel_id": message.channel_id.to_string(),
@@ -611,7 +641,7 @@ impl World {
             "timestamp": snowflake_time(message.id),
             "edited_timestamp": message.edited_at,
             "tts": false,
-            "mention_everyone": message.content.contains("@everyone") || message.content.contains("@here"),
+            "mention_everyone": mentions_everyone,
             "mentions": mentions,
             "mention_roles": mention_roles,
             "attachments": attachments,

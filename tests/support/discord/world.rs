@@ -210,27 +210,9 @@ impl FakeDiscord {
     /// Someone deletes a channel or thread (CHANNEL_DELETE / THREAD_DELETE); REST calls on it
     /// then answer 404 10003.
     pub fn delete_channel(&self, channel: u64) {
-        let (event, payload) = {
-            let mut core = self.shared.core();
-            let w = &mut core.world;
-            let json = w.channel_json(channel);
-            let c = w
-                .channels
-                .get_mut(&channel)
-                .unwrap_or_else(|| panic!("delete_channel: unknown channel {channel}"));
-            c.deleted = true;
-            if c.is_thread() {
-                let d = serde_json::json!({
-                    "id": c.id.to_string(),
-                    "guild_id": c.guild_id.map(|g| g.to_string()),
-                    "parent_id": c.parent_id.map(|p| p.to_string()),
-                    "type": c.kind,
-                });
-                ("THREAD_DELETE", d)
-            } else {
-                ("CHANNEL_DELETE", json)
-            }
-        };
+        let deleted = self.shared.core().world.delete_channel(channel);
+        let (event, payload) =
+            deleted.unwrap_or_else(|| panic!("delete_channel: unknown channel {channel}"));
         self.dispatch_if_connected(event, payload);
     }
 

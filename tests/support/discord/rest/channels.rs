@@ -58,16 +58,8 @@ pub(super) fn modify_channel(ctx: &mut Ctx, channel: u64) -> Reply {
 pub(super) fn delete_channel(ctx: &mut Ctx, channel: u64) -> Reply {
     let w = &mut ctx.core.world;
     let json = w.channel_json(channel);
-    let c = w
-        .channels
-        .get_mut(&channel)
-        .expect("checked by with_channel");
-    c.deleted = true;
-    if c.is_thread() {
-        let d = json!({"id": c.id.to_string(), "guild_id": c.guild_id.map(|g| g.to_string()), "parent_id": c.parent_id.map(|p| p.to_string()), "type": c.kind});
-        ctx.echoes.push(Echo::Raw("THREAD_DELETE", d));
-    } else {
-        ctx.echoes.push(Echo::Raw("CHANNEL_DELETE", json.clone()));
+    if let Some((event, payload)) = w.delete_channel(channel) {
+        ctx.echoes.push(Echo::Raw(event, payload));
     }
     Reply::json(200, json)
 }
@@ -466,10 +458,7 @@ pub(super) fn thread_member(ctx: &mut Ctx, thread: u64, who: &str) -> Reply {
             c.thread_members.remove(&user);
             Reply::no_content()
         }
-        "GET" => Reply::json(
-            200,
-            json!({"id": thread.to_string(), "user_id": user.to_string(), "join_timestamp": model::snowflake_time(thread), "flags": 0}),
-        ),
+        "GET" => Reply::json(200, model::World::thread_member_json(thread, user)),
         _ => unknown(ctx),
     }
 }

@@ -66,7 +66,14 @@ pub(super) fn callback(ctx: &mut Ctx, interaction: &str, token: &str) -> Reply {
         );
         return Reply::json(
             400,
-            json!({"message": "Invalid Form Body", "code": 50035, "errors": {"type": {"_errors": [{"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "Invalid interaction response type"}]}}}),
+            json!({
+                "message": "Invalid Form Body",
+                "code": 50035,
+                "errors": {"type": {"_errors": [{
+                    "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                    "message": "Invalid interaction response type",
+                }]}},
+            }),
         );
     }
     let mut original = None;

@@ -337,7 +337,12 @@ async fn handle(
                 _,
             ) => Reply {
                 status: 429,
-                body: json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": global, "code": 0}),
+                body: json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": global,
+                    "code": 0,
+                }),
                 headers: vec![
                     ("retry-after", format!("{}", retry_after.ceil() as u64)),
                     ("x-ratelimit-global", global.to_string()),
@@ -476,7 +481,12 @@ fn dispatch_route(ctx: &mut Ctx) -> Reply {
             json!({
                 "url": ctx.ws_url,
                 "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
             }),
         ),
         ("GET", ["oauth2", "applications", "@me"]) | ("GET", ["applications", "@me"]) => {
@@ -541,7 +551,7 @@ fn dispatch_route(ctx: &mut Ctx) -> Reply {
             let members: Vec<Value> = ctx.core.world.channels[&c]
                 .thread_members
                 .iter()
-                .map(|u| json!({"id": c.to_string(), "user_id": u.to_string(), "join_timestamp": model::snowflake_time(c), "flags": 0}))
+                .map(|u| model::World::thread_member_json(c, *u))
                 .collect();
             Reply::json(200, Value::Array(members))
         }),
