@@ -1411,3 +1411,118 @@ async fn world_controls_answer_as_discord_does() {
     );
     discord.assert_clean();
 }
+
+#[tokio::test]
+async fn resume_replays_what_was_missed_in_order_and_unknown_sessions_are_invalid() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let discord = FakeDiscord::start().await;
+    let guild = discord.add_guild("Career Club");
+    let channel = discord.add_text_channel(guild, "practice");
+    let alice = discord.add_user("alice");
+    let mut first = RawGateway::identify(&discord, ALL_INTENTS).await;
+    let ready = loop {
+        let frame = first.frame().await;
+        if frame["t"] == "READY" {
+            break frame;
+        }
+    };
+    let session = ready["d"]["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_string();
+    first.expect("GUILD_CREATE").await;
+    let seen = discord.send_message(channel, alice, "seen");
+    first.expect("MESSAGE_CREATE").await;
+    let last_seq = discord.seq_of("MESSAGE_CREATE", seen).expect("seq");
+
+    // Closed with 4000 (resumable); two messages are sent while the bot is away.
+    discord.disconnect();
+    let closed = loop {
+        if let Some(Ok(Ws::Close(frame))) = futures_util::StreamExt::next(&mut first.ws).await {
+            break frame;
+        }
+    };
+    assert_eq!(closed.map(|f| u16::from(f.code)), Some(4000));
+    let missed = [
+        discord.send_message(channel, alice, "missed 1"),
+        discord.send_message(channel, alice, "missed 2"),
+    ];
+
+    let url = format!("{}/?v=10", discord.gateway_url());
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("reconnect");
+    let mut second = RawGateway { ws };
+    assert_eq!(second.frame().await["op"], 10);
+    let resume =
+        json!({"op": 6, "d": {"token": discord.token(), "session_id": session, "seq": last_seq}});
+    second
+        .ws
+        .send(Ws::Text(resume.to_string()))
+        .await
+        .expect("send resume");
+    let mut replayed = Vec::new();
+    let resumed_seq = loop {
+        let frame = second.frame().await;
+        match frame["t"].as_str() {
+            Some("MESSAGE_CREATE") => replayed.push((
+                frame["s"].as_u64(),
+                frame["d"]["id"].as_str().map(str::to_string),
+            )),
+            Some("RESUMED") => break frame["s"].as_u64(),
+            _ => panic!("unexpected frame while resuming: {frame}"),
+        }
+    };
+    let expected: Vec<_> = missed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (Some(last_seq + 1 + i as u64), Some(id.to_string())))
+        .collect();
+    assert_eq!(
+        replayed, expected,
+        "exactly the missed dispatches, in order"
+    );
+    assert_eq!(resumed_seq, Some(last_seq + 3));
+    assert_eq!(discord.resume_count(), 1);
+
+    // A session the gateway does not know cannot be resumed: op 9, not resumable.
+    let url = format!("{}/?v=10", discord.gateway_url());
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let mut third = RawGateway { ws };
+    third.frame().await;
+    let bogus = json!({"op": 6, "d": {"token": discord.token(), "session_id": "nope", "seq": 1}});
+    third
+        .ws
+        .send(Ws::Text(bogus.to_string()))
+        .await
+        .expect("send resume");
+    let answer = third.frame().await;
+    assert_eq!(
+        (answer["op"].clone(), answer["d"].clone()),
+        (json!(9), json!(false))
+    );
+}
+
+#[test]
+fn mentions_and_limits_are_recognised_precisely() {
+    use support::discord::rules::{mentioned_role_ids, pings_in, validate_message};
+    assert_eq!(
+        pings_in("hi <@12> <@!12> <@&34> @here"),
+        vec![Ping::Here, Ping::User(12), Ping::Role(34)]
+    );
+    assert!(pings_in("<@abc> <@> <@&> email@everyone.example").contains(&Ping::Everyone));
+    assert_eq!(pings_in("<@abc> <@> <@&> <#56> plain text"), vec![]);
+    assert_eq!(mentioned_role_ids("<@&1><@&1><@&2>"), vec![1, 2]);
+    // Characters, not bytes: 2,000 emoji fit, 2,001 do not.
+    assert!(validate_message(&json!({"content": "é".repeat(2000)})).is_empty());
+    let over = validate_message(&json!({"content": "😀".repeat(2001)}));
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0].path, "content");
+    let fields: Vec<_> = (0..25)
+        .map(|i| json!({"name": format!("n{i}"), "value": "v"}))
+        .collect();
+    assert!(validate_message(&json!({"embeds": [{"title": "t", "fields": fields}]})).is_empty());
+}
