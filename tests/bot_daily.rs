@@ -363,3 +363,226 @@ async fn admins_set_it_up_it_posts_once_with_a_thread_and_members_get_their_own_
         .expect("history")
         .is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_never_double_post_and_a_missed_time_posts_once_for_today_only() {
+    let w = world().await;
+    let main = &w.main;
+
+    // Set up, then the bot is down over today's time: it posts once on startup.
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    set_daily(&w.discord, main).await;
+    bot.stop().await;
+    w.clock.set(at("2026-11-29T15:00:00Z"));
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let first = wait_post(&w.discord, main, "2026-11-29").await;
+    wait_thread(&w.discord, &first).await;
+    bot.stop().await;
+
+    // Restarted after today's post: nothing new today; tomorrow's post still comes.
+    w.clock.set(at("2026-11-29T18:00:00Z"));
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let shown = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily show",
+        json!({}),
+    )
+    .await;
+    assert!(shown.contains("Today (2026-11-29): posted"), "{shown}");
+    w.clock.set(at("2026-11-30T11:00:30Z"));
+    let second = wait_post(&w.discord, main, "2026-11-30").await;
+    wait_thread(&w.discord, &second).await;
+    assert_eq!(posts_for(&w.discord, main, "2026-11-29").len(), 1);
+    assert_ne!(
+        first.embeds[0]["description"], second.embeds[0]["description"],
+        "the rotation does not repeat a question"
+    );
+    bot.stop().await;
+
+    // Down for three days: one post on startup, for today, none for the days missed.
+    w.clock.set(at("2026-12-03T15:00:00Z"));
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    wait_post(&w.discord, main, "2026-12-03").await;
+    w.clock.set(at("2026-12-04T11:00:30Z"));
+    wait_post(&w.discord, main, "2026-12-04").await;
+    for missed in ["2026-12-01", "2026-12-02"] {
+        assert!(posts_for(&w.discord, main, missed).is_empty(), "{missed}");
+    }
+    for date in ["2026-11-29", "2026-11-30", "2026-12-03", "2026-12-04"] {
+        assert_eq!(posts_for(&w.discord, main, date).len(), 1, "{date}");
+    }
+    assert_eq!(all_posts(&w.discord, main).len(), 4);
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+/// The marker as a crash between "claimed" and "recorded as posted" leaves it.
+fn pending_marker(question_id: &str, channel: u64, claimed_at: &str) -> serde_json::Value {
+    json!({
+        "state": "pending",
+        "question_id": question_id,
+        "channel_id": channel,
+        "claimed_at": claimed_at,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_claim_and_record_neither_repeats_nor_loses_the_post() {
+    let w = world().await;
+    let main = &w.main;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    set_daily(&w.discord, main).await;
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
+    let post = wait_post(&w.discord, main, "2026-11-29").await;
+    let thread = wait_thread(&w.discord, &post).await;
+    bot.stop().await;
+
+    // The store as a crash right after sending leaves it: the message went out, the marker
+    // still says pending. (The harness stops the bot gracefully; the state is what matters.)
+    let today_key = format!("{}:2026-11-29", main.guild);
+    {
+        let store = open_store(w.data.path()).await;
+        let posted = store
+            .get_marker("daily-post", &today_key)
+            .expect("read")
+            .expect("marker");
+        assert_eq!(posted["state"], "posted", "{posted}");
+        let question = posted["question_id"].as_str().expect("question id");
+        let pending = pending_marker(question, main.channel, "2026-11-29T11:00:30Z");
+        store
+            .put_marker("daily-post", &today_key, &pending)
+            .expect("write");
+    }
+    w.clock.set(at("2026-11-29T15:00:00Z"));
+    let searched = w.discord.mark();
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    // The bot looks for its message before posting, finds it, and adopts it.
+    w.discord
+        .wait_for_call_after(searched, |c| {
+            c.method == "GET"
+                && c.path
+                    .contains(&format!("/channels/{}/messages", main.channel))
+        })
+        .await;
+    show_until(&w.discord, main, main.channel, "Today (2026-11-29): posted").await;
+    assert_eq!(posts_for(&w.discord, main, "2026-11-29").len(), 1);
+    // Answers in the adopted post's thread still get feedback.
+    answer(
+        &w.discord,
+        thread,
+        w.alice,
+        &format!("{SITUATION} {ACTION} {RESULT}"),
+    )
+    .await;
+    let feedback = get_feedback(&w.discord, w.alice, &post, "2026-11-29").await;
+    assert!(feedback.contains("(1 message)"), "{feedback}");
+    bot.stop().await;
+
+    // Claimed but never sent: the claimed question goes out once, on startup.
+    let bank = bar_raiser::bank::Bank::builtin();
+    let claimed = bank.questions().last().expect("a question");
+    {
+        let store = open_store(w.data.path()).await;
+        let key = format!("{}:2026-11-30", main.guild);
+        let pending = pending_marker(&claimed.id, main.channel, "2026-11-30T11:00:00Z");
+        store
+            .put_marker("daily-post", &key, &pending)
+            .expect("write");
+    }
+    w.clock.set(at("2026-11-30T13:00:00Z"));
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let recovered = wait_post(&w.discord, main, "2026-11-30").await;
+    wait_thread(&w.discord, &recovered).await;
+    let text = recovered.all_text();
+    let opening: String = claimed.text.chars().take(60).collect();
+    assert!(text.contains(&opening), "the claimed question: {text}");
+    assert_eq!(posts_for(&w.discord, main, "2026-11-30").len(), 1);
+    assert_eq!(all_posts(&w.discord, main).len(), 2);
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+/// Runs `/daily show` until its reply contains `needle` (the bot records a skip right after
+/// Discord's answer, so the first look may come a moment early).
+async fn show_until(discord: &FakeDiscord, server: &Server, channel: u64, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = command(discord, server.admin, channel, "daily show", json!({})).await;
+        if last.contains(needle) {
+            return last;
+        }
+    }
+    panic!("/daily show never said {needle:?}; last reply: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_channel_or_lost_permission_skips_that_server_only_and_show_says_why() {
+    let w = world().await;
+    let main = &w.main;
+    let healthy = server(&w.discord, "Study Group");
+    let muted = server(&w.discord, "Night Owls");
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    for server in [main, &healthy, &muted] {
+        set_daily(&w.discord, server).await;
+    }
+    let admin_room = w.discord.add_text_channel(main.guild, "admins");
+    w.discord.delete_channel(main.channel);
+    w.discord.set_send_allowed(muted.channel, false);
+
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
+    let post = wait_post(&w.discord, &healthy, "2026-11-29").await;
+    wait_thread(&w.discord, &post).await;
+
+    let gone = show_until(&w.discord, main, admin_room, "skipped").await;
+    assert!(gone.contains("no longer exists"), "{gone}");
+    assert!(gone.contains("Last problem (2026-11-29)"), "{gone}");
+    let denied = show_until(&w.discord, &muted, muted.channel, "skipped").await;
+    assert!(denied.contains("I lack permission"), "{denied}");
+    assert!(all_posts(&w.discord, &muted).is_empty());
+
+    // Permission back: `/daily now` posts the skipped day once, on request.
+    w.discord.set_send_allowed(muted.channel, true);
+    let now = command(
+        &w.discord,
+        muted.admin,
+        muted.channel,
+        "daily now",
+        json!({}),
+    )
+    .await;
+    assert!(now.contains("Posted today's question"), "{now}");
+    let again = command(
+        &w.discord,
+        muted.admin,
+        muted.channel,
+        "daily now",
+        json!({}),
+    )
+    .await;
+    assert!(again.contains("already out"), "{again}");
+    let fixed = show_until(
+        &w.discord,
+        &muted,
+        muted.channel,
+        "Today (2026-11-29): posted",
+    )
+    .await;
+    assert!(
+        !fixed.contains("Last problem"),
+        "a success clears it: {fixed}"
+    );
+    assert_eq!(posts_for(&w.discord, &muted, "2026-11-29").len(), 1);
+
+    // The next day both working servers post on schedule, once each.
+    w.clock.set(at("2026-11-30T11:00:30Z"));
+    wait_post(&w.discord, &healthy, "2026-11-30").await;
+    wait_post(&w.discord, &muted, "2026-11-30").await;
+    assert_eq!(all_posts(&w.discord, &healthy).len(), 2);
+    assert_eq!(all_posts(&w.discord, &muted).len(), 2);
+    assert!(w.discord.unintended_mention_leaks().is_empty());
+    bot.stop().await;
+}
