@@ -181,7 +181,7 @@ impl Config {
                 .span()
                 .map(|span| line_of(text, span.start))
                 .unwrap_or(1),
-            message: err.message().trim().to_string(),
+            message: hide_string_values(err.message().trim()),
         })
     }
 
@@ -263,6 +263,25 @@ impl Config {
 }
 
 /// 1-based line number of a byte offset.
+/// toml quotes a mistyped string value in its message (`invalid type: string "…"`); that value
+/// may be a token pasted under the wrong key, so it is never echoed.
+fn hide_string_values(message: &str) -> String {
+    const OPENING: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(OPENING) {
+        out.push_str(&rest[..start]);
+        out.push_str("a string");
+        let after = &rest[start + OPENING.len()..];
+        rest = match after.find('"') {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
@@ -275,6 +294,20 @@ fn line_of(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    #[test]
+    fn a_mistyped_string_value_is_not_echoed() {
+        let text = "[discord]\ndev_guild_id = \"MTIz.secret-token-value\"\n";
+        let err = Config::parse(text, Path::new("bar-raiser.toml"))
+            .expect_err("a string is not a guild id")
+            .to_string();
+        assert!(!err.contains("secret-token-value"), "{err}");
+        assert!(err.contains("bar-raiser.toml:2"), "{err}");
+        assert!(
+            err.contains("invalid type: a string, expected u64"),
+            "{err}"
+        );
+    }
 
     use super::*;
 
