@@ -9,8 +9,8 @@ use bar_raiser::store::{Store, UserKey};
 use serde_json::json;
 use support::bot::{open_store, TestBot};
 use support::solo::{
-    feedback_count, long_message, reply_text, solo_id, start_interview, wait_feedback,
-    wait_reacted, world, ACTION, RESULT, SITUATION, TASK,
+    assert_all_clean, feedback_count, long_message, reply_text, solo_id, start_interview,
+    wait_feedback, wait_reacted, world, ACTION, RESULT, SITUATION, TASK,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +87,7 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
                 .filter(|c| c["thread_metadata"]["archived"] == true)
         })
         .await;
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;
@@ -138,7 +138,7 @@ async fn the_same_interview_in_a_dm_runs_right_there() {
     w.discord
         .wait_for_message(dm, |m| m.all_text().contains("Bar-raiser follow-up 1"))
         .await;
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;
@@ -195,7 +195,7 @@ async fn the_answer_form_takes_all_four_star_sections() {
         assert!(text.contains(&format!("✅ **{section}**")), "{text}");
     }
     assert!(text.contains("✅ Your result carries a number."), "{text}");
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;
@@ -243,7 +243,7 @@ async fn an_edit_updates_the_answer_and_a_deleted_message_leaves_it() {
     assert!(text.contains("✅ **Result**"), "{text}");
     assert!(text.contains("✅ Your result carries a number."), "{text}");
     assert!(!text.contains("coffee machine"), "{text}");
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;
@@ -289,7 +289,7 @@ async fn everyone_and_role_mentions_are_quoted_back_without_pinging() {
         "{:?}",
         w.discord.mention_leaks()
     );
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 }
 
@@ -349,7 +349,7 @@ async fn twelve_long_messages_stop_at_the_size_limit_and_the_feedback_still_fits
     w.discord
         .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 1"))
         .await;
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;
@@ -404,7 +404,7 @@ async fn a_click_on_someone_elses_interview_is_refused_privately() {
     w.discord
         .click_button(w.alice, question.id, &solo_id("done", w.alice));
     wait_feedback(&w.discord, thread, 0).await;
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 }
 
@@ -432,7 +432,7 @@ async fn a_second_start_says_where_the_open_interview_is() {
         json!(thread),
         "the open interview stays where it was"
     );
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 }
 
@@ -479,7 +479,7 @@ async fn two_people_interview_at_once_without_crosstalk() {
     assert!(!bob_feedback.contains("Redis"), "{bob_feedback}");
     assert_eq!(feedback_count(&w.discord, alice_thread), 1);
     assert_eq!(feedback_count(&w.discord, bob_thread), 1);
-    w.discord.assert_clean();
+    assert_all_clean(&w.discord);
     bot.stop().await;
 
     let store = open_store(w.data.path()).await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
-use super::commands::skip_event;
+use super::commands::{forget_click, skip_event};
 use super::daily;
 use super::data::{no_pings, Data, Error};
 use super::limits;
@@ -80,13 +80,24 @@ async fn on_message(
     let Some(slot) = data.solo.existing(user) else {
         return Ok(());
     };
+    let id = message.id.get();
+    let done = is_done_command(&message.content);
     let warn = {
         let mut guard = slot.lock().await;
         let Some(state) = guard.as_mut() else {
             return Ok(());
         };
-        if state.channel_id != channel {
+        if state.channel_id != channel || id <= state.start_id {
             return Ok(());
+        }
+        if done {
+            // Answer messages are keyed by id, so replays are no-ops; a "done" is not collected,
+            // so remember it here, or a replayed one would end the follow-up or analyse again.
+            if id <= state.last_done_id {
+                return Ok(());
+            }
+            state.last_done_id = id;
+            solo::persist(&*data.store, user, state, data.clock.now())?;
         }
         // Empty content from a person in a server means the Message Content intent is off.
         let blind = message.content.is_empty()
@@ -114,11 +125,11 @@ async fn on_message(
         .await?;
         return Ok(());
     }
-    let event = if is_done_command(&message.content) {
+    let event = if done {
         Event::Done
     } else {
         Event::Message {
-            id: message.id.get(),
+            id,
             text: message.content.clone(),
         }
     };
@@ -163,7 +174,7 @@ async fn on_component(
 ) -> Result<(), Error> {
     let custom_id = press.data.custom_id.as_str();
     if custom_id.starts_with("forget:") {
-        return Ok(()); // answered by the /forget command's own collector
+        return forget_click(data, http, press).await;
     }
     if let Some((guild, date)) = crate::daily::parse_feedback_button_id(custom_id) {
         return daily::on_feedback(data, http, press, guild, date).await;
@@ -280,8 +291,8 @@ async fn on_modal(
         id: submit.id.get(),
         text: parts.join("\n"),
     };
-    if solo::drive(data, http, owner, message, Origin::Owner).await? == Driven::Applied {
-        solo::drive(data, http, owner, Event::Done, Origin::Owner).await?;
+    if solo::drive(data, http, owner, message, Origin::Form).await? == Driven::Applied {
+        solo::drive(data, http, owner, Event::Done, Origin::Form).await?;
     }
     Ok(())
 }

@@ -33,6 +33,14 @@ pub struct SoloState {
     /// Whether the person was told that message content cannot be read here.
     #[serde(default)]
     pub content_warned: bool,
+    /// The id of the `/interview start` interaction. Snowflakes grow with time, so a message
+    /// with a smaller id was written before this interview (a replayed old event) and is ignored.
+    #[serde(default)]
+    pub start_id: u64,
+    /// The id of the latest "done" message acted on. A gateway resume can deliver a message
+    /// again; a "done" at or below this id was handled already and must not finish twice.
+    #[serde(default)]
+    pub last_done_id: u64,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<SoloState>>>;
@@ -133,6 +141,8 @@ pub enum Origin {
     Channel(u64),
     /// A click or command by the owner: valid wherever it happens.
     Owner,
+    /// The owner's Answer form. Valid anywhere, and there is no message to react to.
+    Form,
 }
 
 /// Applies `event` to `user`'s session: records attempts, persists the session (flushed), then
@@ -187,7 +197,8 @@ pub async fn drive(
     *guard = next;
     drop(guard);
 
-    perform(data, http, user, &state, step.effects).await;
+    let react = !matches!(origin, Origin::Form);
+    perform(data, http, user, &state, step.effects, react).await;
     Ok(Driven::Applied)
 }
 
@@ -283,16 +294,23 @@ async fn perform(
     user: u64,
     before: &SoloState,
     effects: Vec<Effect>,
+    react: bool,
 ) {
     let channel = before.channel_id;
     for effect in effects {
         let result =
             match effect {
                 Effect::Collected { message_id, .. } => {
-                    acknowledge(data, http, user, channel, message_id);
+                    if react {
+                        acknowledge(data, http, user, channel, message_id);
+                    }
                     Ok(())
                 }
-                Effect::Edited { .. } | Effect::Removed { .. } | Effect::Record(_) => Ok(()),
+                Effect::Removed { message_id } => {
+                    forget_pending(data, user, message_id);
+                    Ok(())
+                }
+                Effect::Edited { .. } | Effect::Record(_) => Ok(()),
                 Effect::TooLong {
                     limit,
                     chars_so_far,
@@ -444,6 +462,18 @@ fn set_pending(data: &Data, user: u64, channel: u64, message: u64) {
         .is_some_and(|&(c, m)| c == channel && m > message);
     if !pending_is_newer {
         pending.insert(user, (channel, message));
+    }
+}
+
+/// A deleted message is not acknowledged later (Discord would answer 404 Unknown Message).
+fn forget_pending(data: &Data, user: u64, message: u64) {
+    let mut pending = data
+        .solo
+        .pending_ack
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if pending.get(&user).is_some_and(|&(_, m)| m == message) {
+        pending.remove(&user);
     }
 }
 

@@ -140,3 +140,33 @@ pub fn long_message(index: usize, chars: usize) -> String {
     }
     text.chars().take(chars).collect()
 }
+
+/// Clicks `Answer` on `question`, waits for the modal, and submits `fields`.
+pub async fn answer_with_form(
+    discord: &FakeDiscord,
+    user: u64,
+    question: u64,
+    fields: &[(&str, &str)],
+) {
+    let click = discord.click_button(user, question, &solo_id("answer", user));
+    let callback = discord.wait_for_interaction_response(click).await;
+    assert_eq!(
+        callback.callback_type(),
+        Some(9),
+        "Answer opens a modal: {}",
+        callback.summary()
+    );
+    discord.submit_modal(user, &solo_id("modal", user), fields);
+}
+
+/// `assert_clean()`, and every REST call the bot made succeeded (a failed call is a wasted one
+/// at best: a reaction on a message that is not there, a reply that never arrived).
+pub fn assert_all_clean(discord: &FakeDiscord) {
+    discord.assert_clean();
+    let failed: Vec<String> = discord
+        .calls_matching(|c| !c.succeeded())
+        .iter()
+        .map(|c| c.summary())
+        .collect();
+    assert!(failed.is_empty(), "failed REST calls: {failed:#?}");
+}

@@ -106,6 +106,8 @@ pub async fn start(
         thread,
         lp: lp_id,
         content_warned: false,
+        start_id: ctx.id(),
+        last_done_id: 0,
     };
     // Stored before the question is shown: from here on nothing typed is lost.
     solo::persist(&*data.store, user, &state, now)?;

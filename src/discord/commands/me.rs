@@ -1,11 +1,9 @@
 //! `/history`, `/stats`, `/export`, `/forget`: a person's own data. Replies are ephemeral.
 
-use std::time::Duration;
-
 use poise::serenity_prelude as serenity;
 
 use super::super::chart;
-use super::super::data::{no_pings, Context, Error};
+use super::super::data::{no_pings, Context, Data, Error};
 use super::super::limits::{self, truncate};
 use crate::store::{stats, UserKey};
 
@@ -147,54 +145,73 @@ pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
 /// Delete all your data (history, open interviews, settings). Asks to confirm.
 #[poise::command(slash_command)]
 pub async fn forget(ctx: Context<'_>) -> Result<(), Error> {
-    let author = ctx.author().id;
-    let confirm_id = format!("forget:confirm:{}:{}", author.get(), ctx.id());
-    let keep_id = format!("forget:keep:{}:{}", author.get(), ctx.id());
+    let author = ctx.author().id.get();
     let buttons = vec![serenity::CreateActionRow::Buttons(vec![
-        serenity::CreateButton::new(confirm_id.clone())
+        serenity::CreateButton::new(format!("forget:confirm:{author}:{}", ctx.id()))
             .label("Delete everything")
             .style(serenity::ButtonStyle::Danger),
-        serenity::CreateButton::new(keep_id.clone())
+        serenity::CreateButton::new(format!("forget:keep:{author}:{}", ctx.id()))
             .label("Keep my data")
             .style(serenity::ButtonStyle::Secondary),
     ])];
-    let prompt = ctx
-        .send(
-            ephemeral(
-                "This deletes **all** your attempts, open interviews and settings. It cannot \
-                 be undone. Download them first with `/export` if you want a copy.",
-            )
-            .components(buttons),
+    // The click is answered by `forget_click`, without a collector: a click that comes at
+    // once, or after a restart, is never lost.
+    ctx.send(
+        ephemeral(
+            "This deletes **all** your attempts, open interviews and settings. It cannot be \
+             undone. Download them first with `/export` if you want a copy.",
         )
-        .await?;
+        .components(buttons),
+    )
+    .await?;
+    Ok(())
+}
 
-    let message = prompt.message().await?;
-    let press = message
-        .await_component_interaction(ctx.serenity_context().shard.clone())
-        .author_id(author)
-        .timeout(Duration::from_secs(120))
-        .await;
-    let Some(press) = press else {
-        prompt
-            .edit(
-                ctx,
-                ephemeral("No answer, so nothing was deleted.").components(vec![]),
+/// A click on the `/forget` prompt (`forget:<confirm|keep>:<user>:<prompt id>`).
+pub async fn forget_click(
+    data: &Data,
+    http: &serenity::Http,
+    press: &serenity::ComponentInteraction,
+) -> Result<(), Error> {
+    let mut parts = press.data.custom_id.split(':');
+    let action = parts.nth(1).unwrap_or_default();
+    let owner = parts.next().and_then(|id| id.parse::<u64>().ok());
+    if owner.is_some_and(|owner| owner != press.user.id.get()) {
+        press
+            .create_response(
+                http,
+                serenity::CreateInteractionResponse::Message(
+                    serenity::CreateInteractionResponseMessage::new()
+                        .content("Only the person who asked can answer this.")
+                        .ephemeral(true)
+                        .allowed_mentions(no_pings()),
+                ),
             )
             .await?;
         return Ok(());
-    };
-    let text = if press.data.custom_id == confirm_id {
-        let data = ctx.data();
-        data.solo.remove(author.get());
-        let user = UserKey::discord(author.get());
-        data.store.forget_user(&user)?;
-        "Done: everything bar-raiser kept about you is deleted."
-    } else {
-        "Nothing was deleted."
+    }
+    let text = match owner {
+        Some(owner) if action == "confirm" => {
+            // Closed under the session's lock, so no event in flight writes it back.
+            let slot = data.solo.existing(owner);
+            let mut guard = match &slot {
+                Some(slot) => Some(slot.lock().await),
+                None => None,
+            };
+            if let Some(guard) = guard.as_mut() {
+                **guard = None;
+            }
+            data.solo.remove(owner);
+            data.store.forget_user(&UserKey::discord(owner))?;
+            drop(guard);
+            "Done: everything bar-raiser kept about you is deleted.".to_string()
+        }
+        Some(_) => "Nothing was deleted.".to_string(),
+        None => "This button is no longer active.".to_string(),
     };
     press
         .create_response(
-            ctx,
+            http,
             serenity::CreateInteractionResponse::UpdateMessage(
                 serenity::CreateInteractionResponseMessage::new()
                     .content(text)

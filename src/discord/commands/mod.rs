@@ -6,6 +6,7 @@ mod interview;
 mod me;
 
 pub use interview::skip_event;
+pub use me::forget_click;
 
 use std::sync::Arc;
 
