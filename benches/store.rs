@@ -240,5 +240,10 @@ fn bench_store(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_store);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotting backend needs system fonts, which a server may not have.
+    config = Criterion::default().without_plots();
+    targets = bench_store
+}
 criterion_main!(benches);
