@@ -586,3 +586,152 @@ async fn a_deleted_channel_or_lost_permission_skips_that_server_only_and_show_sa
     assert!(w.discord.unintended_mention_leaks().is_empty());
     bot.stop().await;
 }
+
+/// Presses `Get feedback` until the reply contains `needle`: an edit or a deletion reaches the
+/// bot as its own event, so the first press may come a moment before it is applied.
+async fn feedback_until(
+    discord: &FakeDiscord,
+    user: u64,
+    post: &MessageView,
+    date: &str,
+    needle: &str,
+) -> String {
+    let mut last = String::new();
+    for _ in 0..30 {
+        last = get_feedback(discord, user, post, date).await;
+        if last.contains(needle) {
+            return last;
+        }
+    }
+    panic!("the feedback never said {needle:?}; last: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_and_deletions_in_the_thread_are_followed_and_forget_erases_the_daily_traces() {
+    let w = world().await;
+    let main = &w.main;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    set_daily(&w.discord, main).await;
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
+    let post = wait_post(&w.discord, main, "2026-11-29").await;
+    let thread = wait_thread(&w.discord, &post).await;
+    let date = "2026-11-29";
+
+    let opening = answer(&w.discord, thread, w.alice, &format!("{SITUATION} {TASK}")).await;
+    let action = answer(&w.discord, thread, w.alice, ACTION).await;
+    answer(&w.discord, thread, w.bob, BOB_ANSWER).await;
+    let first = get_feedback(&w.discord, w.alice, &post, date).await;
+    assert!(first.contains("❌ **Result** — missing"), "{first}");
+
+    // An edit adds the result; a deletion takes the opening away.
+    w.discord
+        .edit_message(action, &format!("{ACTION} {RESULT}"));
+    let edited = feedback_until(&w.discord, w.alice, &post, date, "✅ **Result**").await;
+    assert!(edited.contains("(2 messages)"), "{edited}");
+    w.discord.delete_message(opening);
+    let deleted = feedback_until(&w.discord, w.alice, &post, date, "(1 message)").await;
+    assert!(deleted.contains("✅ **Result**"), "{deleted}");
+    get_feedback(&w.discord, w.bob, &post, date).await;
+    w.discord.assert_clean();
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let alice = UserKey::discord(w.alice);
+    let attempt = store
+        .history(&alice, 10)
+        .expect("history")
+        .pop()
+        .expect("alice's attempt");
+    assert!(
+        !attempt.answer.contains(SITUATION),
+        "the deleted message left the answer"
+    );
+    assert!(attempt.answer.contains(RESULT), "the edit is in the answer");
+
+    // `/forget` (the store's part): her messages, attempt and participation are gone, Bob's stay.
+    store.forget_user(&alice).expect("forget");
+    assert!(!store.contains_bytes(RESULT.as_bytes()).expect("scan"));
+    assert!(!store
+        .contains_bytes(w.alice.to_string().as_bytes())
+        .expect("scan"));
+    let session = format!("daily:{}:{date}", main.guild);
+    let left: Vec<String> = store
+        .messages(&session)
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(left, vec![BOB_ANSWER.to_string()]);
+    let participants = store
+        .list_markers("daily-answer", &format!("{}:{date}:", main.guild))
+        .expect("markers");
+    let keys: Vec<String> = participants.into_iter().map(|(key, _)| key).collect();
+    assert_eq!(keys, vec![format!("{}:{date}:{}", main.guild, w.bob)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_servers_due_at_once_are_paced_under_discords_global_limit() {
+    use bar_raiser::daily::{parse_time, parse_timezone, DailySchedule, DailySettings};
+    use support::discord::Options;
+
+    const SERVERS: usize = 60;
+    let discord = FakeDiscord::start_with(Options {
+        global_rate_limit: Some(50),
+        ..Options::default()
+    })
+    .await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let servers: Vec<Server> = (0..SERVERS)
+        .map(|i| server(&discord, &format!("Server {i}")))
+        .collect();
+    // Configured while the bot was down, all due at the same minute.
+    {
+        let store = open_store(data.path()).await;
+        for s in &servers {
+            let settings = DailySettings {
+                schedule: DailySchedule {
+                    channel_id: s.channel,
+                    time: parse_time("12:00").expect("time"),
+                    timezone: parse_timezone("Europe/Berlin").expect("zone"),
+                    lp: None,
+                    role_id: None,
+                    enabled: true,
+                },
+                rotation: Default::default(),
+                last_problem: None,
+            };
+            let document = json!({ "daily": settings });
+            store
+                .put_guild_settings(&s.guild.to_string(), &document)
+                .expect("settings");
+        }
+    }
+    let clock = Arc::new(ManualClock::new(at("2026-11-29T11:00:30Z")));
+    let bot = TestBot::start(&discord, data.path(), clock).await;
+    discord
+        .wait_until("every server's post with its thread", |d| {
+            let done = servers
+                .iter()
+                .filter(|s| {
+                    posts_for(d, s, "2026-11-29")
+                        .first()
+                        .is_some_and(|p| p.thread_id.is_some())
+                })
+                .count();
+            (done == SERVERS).then_some(())
+        })
+        .await;
+    for s in &servers {
+        assert_eq!(posts_for(&discord, s, "2026-11-29").len(), 1);
+    }
+    let busiest = discord.max_calls_per_second();
+    println!("{SERVERS} posts due at once: busiest second {busiest} REST calls");
+    assert!(busiest <= 50, "{busiest} calls in one second");
+    assert!(
+        discord.calls_matching(|c| c.status == 429).is_empty(),
+        "no call was rate limited"
+    );
+    discord.assert_clean();
+    bot.stop().await;
+}
