@@ -1487,19 +1487,7 @@ async fn resume_replays_what_was_missed_in_order_and_unknown_sessions_are_invali
     assert_eq!(discord.resume_count(), 1);
 
     // A session the gateway does not know cannot be resumed: op 9, not resumable.
-    let url = format!("{}/?v=10", discord.gateway_url());
-    let (ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    let mut third = RawGateway { ws };
-    third.frame().await;
-    let bogus = json!({"op": 6, "d": {"token": discord.token(), "session_id": "nope", "seq": 1}});
-    third
-        .ws
-        .send(Ws::Text(bogus.to_string()))
-        .await
-        .expect("send resume");
-    let answer = third.frame().await;
+    let answer = try_resume(&discord, "nope").await;
     assert_eq!(
         (answer["op"].clone(), answer["d"].clone()),
         (json!(9), json!(false))
@@ -1525,4 +1513,43 @@ fn mentions_and_limits_are_recognised_precisely() {
         .map(|i| json!({"name": format!("n{i}"), "value": "v"}))
         .collect();
     assert!(validate_message(&json!({"embeds": [{"title": "t", "fields": fields}]})).is_empty());
+}
+
+#[tokio::test]
+async fn only_the_newest_sessions_are_kept_for_resuming() {
+    let discord = FakeDiscord::start().await;
+    let mut sessions = Vec::new();
+    for _ in 0..9 {
+        let mut gateway = RawGateway::identify(&discord, ALL_INTENTS).await;
+        let ready = loop {
+            let frame = gateway.frame().await;
+            if frame["t"] == "READY" {
+                break frame;
+            }
+        };
+        sessions.push(ready["d"]["session_id"].as_str().expect("id").to_string());
+    }
+    let oldest = try_resume(&discord, &sessions[0]).await;
+    assert_eq!(
+        (oldest["op"].clone(), oldest["d"].clone()),
+        (json!(9), json!(false))
+    );
+    let newest = try_resume(&discord, &sessions[8]).await;
+    assert_eq!(newest["t"], "RESUMED", "{newest}");
+    assert_eq!(discord.identify_count(), 9);
+}
+
+/// Opens a new gateway connection and tries to RESUME `session`; returns the first answer.
+async fn try_resume(discord: &FakeDiscord, session: &str) -> serde_json::Value {
+    use futures_util::SinkExt;
+    let url = format!("{}/?v=10", discord.gateway_url());
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let mut gateway = RawGateway { ws };
+    gateway.frame().await;
+    let d = json!({"token": discord.token(), "session_id": session, "seq": 1});
+    let frame = tokio_tungstenite::tungstenite::Message::Text(json!({"op": 6, "d": d}).to_string());
+    gateway.ws.send(frame).await.expect("send resume");
+    gateway.frame().await
 }

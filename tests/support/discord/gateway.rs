@@ -27,6 +27,8 @@ struct Conn {
 }
 
 struct Session {
+    /// Order of creation, to forget the oldest sessions first.
+    number: u64,
     seq: u64,
     /// (seq, frame) of past dispatches, for RESUME.
     history: VecDeque<(u64, String)>,
@@ -114,6 +116,21 @@ impl GatewayState {
             delivered: true,
         });
         Some(seq)
+    }
+
+    /// Keeps the newest sessions only: bots killed without closing (crash tests) would otherwise
+    /// leave their replay histories behind forever.
+    fn forget_old_sessions(&mut self) {
+        const KEPT: usize = 8;
+        if self.sessions.len() < KEPT {
+            return;
+        }
+        let mut numbers: Vec<u64> = self.sessions.values().map(|s| s.number).collect();
+        numbers.sort_unstable();
+        let cutoff = numbers[numbers.len() - (KEPT - 1)];
+        let current = self.current.clone();
+        self.sessions
+            .retain(|id, s| s.number >= cutoff || Some(id) == current.as_ref());
     }
 
     pub fn record_dropped(&mut self, event: &str, id: Option<u64>) {
@@ -235,11 +252,14 @@ fn identify(shared: &Arc<Shared>, conn_id: u64, tx: &UnboundedSender<Outbound>, 
         )
     };
     let mut gw = shared.gateway();
+    gw.forget_old_sessions();
     gw.session_counter += 1;
     let session_id = format!("emulator-session-{}-{}", gw.session_counter, conn_id);
+    let number = gw.session_counter;
     gw.sessions.insert(
         session_id.clone(),
         Session {
+            number,
             seq: 0,
             history: VecDeque::new(),
             conn: Some(Conn {
