@@ -269,6 +269,22 @@ async fn without_private_threads_a_public_one_and_without_threads_a_dm() {
     answer(&bot, &w, bob, question.channel_id, SITUATION).await;
     w.discord.send_message(question.channel_id, bob, "done");
     wait_feedback(&w.discord, question.channel_id, 0).await;
+
+    // No threads and DMs closed: told why, and nothing is left open.
+    let carol = w.member("carol");
+    w.discord.set_dms_closed(carol, true);
+    let start = w
+        .discord
+        .slash_command(carol, w.channel, "interview start", json!({}));
+    let reply = reply_text(&w.discord, start).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content.contains("DMs are closed"),
+        "{}",
+        reply.content
+    );
+    bot.wait_session(carol, "no session left open", |s| s.is_none())
+        .await;
     w.discord.assert_clean();
     bot.stop().await;
 }

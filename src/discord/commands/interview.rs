@@ -122,6 +122,12 @@ pub async fn start(
         // Without the question there is no interview: undo it so the next start is clean.
         data.store.delete_session(&solo::session_key(user))?;
         *slot.lock().await = None;
+        if cannot_message_user(&err) {
+            return Err(Error::user(
+                "I can't open a thread in this channel and your DMs are closed to me. Ask an \
+                 admin to let me create threads here, or allow DMs from server members.",
+            ));
+        }
         return Err(err.into());
     }
 
@@ -138,6 +144,15 @@ pub async fn start(
     )
     .await?;
     Ok(())
+}
+
+/// Discord's "Cannot send messages to this user" (50007): the person's DMs are closed to the bot.
+fn cannot_message_user(err: &serenity::Error) -> bool {
+    matches!(
+        err,
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response))
+            if response.error.code == 50007
+    )
 }
 
 /// Where a new interview goes: a private thread, else a public thread, else a DM; in a DM,
