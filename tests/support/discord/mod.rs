@@ -67,7 +67,10 @@
 //! `replies_to(interaction)`, `registered_commands()` / `command(name)`, `violations()`,
 //! `mention_leaks()` / `unintended_mention_leaks()`, `unknown_routes()`, `dispatches()`,
 //! `identify_count()`, `resume_count()`, `assert_clean()` (no violations, no unintended leaks,
-//! no unknown routes, no emulator errors).
+//! no unknown routes, no emulator errors). Long runs (load): `forget_calls()` drops the log
+//! (indices keep counting), `Options::record_bodies = false` keeps only method, path, status and
+//! time, `Options::validate_dispatches = false` skips the serenity check, and the gateway keeps
+//! `Options::resume_history` dispatches per session and only the 8 newest sessions.
 //!
 //! # Rules enforced (each breach is in `violations()` and answered as Discord does)
 //! Ack later than 3 s (`Options::ack_deadline`, or `age_interaction`) → 404 10062; second ack →
