@@ -236,6 +236,18 @@ async fn admins_set_it_up_it_posts_once_with_a_thread_and_members_get_their_own_
         "{bad_zone}"
     );
 
+    // Timezones are suggested as the admin types.
+    let typed = w.discord.autocomplete(
+        main.admin,
+        main.channel,
+        "daily set",
+        json!({"timezone": "berl"}),
+        "timezone",
+    );
+    let suggestions = w.discord.wait_for_interaction_response(typed).await;
+    let choices = suggestions.body["data"]["choices"].clone();
+    assert_eq!(choices[0]["value"], "Europe/Berlin", "{choices}");
+
     let confirmed = set_daily(&w.discord, main).await;
     assert!(confirmed.contains("Daily question set"), "{confirmed}");
     assert!(
@@ -395,6 +407,9 @@ async fn restarts_never_double_post_and_a_missed_time_posts_once_for_today_only(
     let second = wait_post(&w.discord, main, "2026-11-30").await;
     wait_thread(&w.discord, &second).await;
     assert_eq!(posts_for(&w.discord, main, "2026-11-29").len(), 1);
+    assert!(second
+        .all_text()
+        .contains("Nobody answered yesterday's question"));
     assert_ne!(
         first.embeds[0]["description"], second.embeds[0]["description"],
         "the rotation does not repeat a question"
@@ -404,7 +419,9 @@ async fn restarts_never_double_post_and_a_missed_time_posts_once_for_today_only(
     // Down for three days: one post on startup, for today, none for the days missed.
     w.clock.set(at("2026-12-03T15:00:00Z"));
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
-    wait_post(&w.discord, main, "2026-12-03").await;
+    let after_gap = wait_post(&w.discord, main, "2026-12-03").await;
+    // No post yesterday, so no participation count is claimed.
+    assert!(!after_gap.all_text().contains("yesterday"));
     w.clock.set(at("2026-12-04T11:00:30Z"));
     wait_post(&w.discord, main, "2026-12-04").await;
     for missed in ["2026-12-01", "2026-12-02"] {
@@ -633,6 +650,15 @@ async fn edits_and_deletions_in_the_thread_are_followed_and_forget_erases_the_da
     let deleted = feedback_until(&w.discord, w.alice, &post, date, "(1 message)").await;
     assert!(deleted.contains("✅ **Result**"), "{deleted}");
     get_feedback(&w.discord, w.bob, &post, date).await;
+
+    // The next day's post counts yesterday's participants.
+    w.clock.set(at("2026-11-30T11:00:30Z"));
+    let next = wait_post(&w.discord, main, "2026-11-30").await;
+    let text = next.all_text();
+    assert!(
+        text.contains("2 members answered yesterday's question."),
+        "{text}"
+    );
     w.discord.assert_clean();
     bot.stop().await;
 

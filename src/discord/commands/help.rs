@@ -14,6 +14,10 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
 numbers in the result, length, a score from 1 to 5, the one next step, and a bar-raiser follow-up.\n\
 • **Answer** opens a form with one box per STAR section. **Hint** shows what the question really \
 tests. **Skip** gives another question. **Cancel** stops.\n\n\
+**Daily question**\n\
+• Answer the day's question in its thread, then press **Get feedback**: private coaching, saved \
+in your history, and your daily streak grows.\n\
+• Admins: `/daily set channel time timezone [lp] [role]`, `/daily show`, `/daily off`, `/daily now`.\n\n\
 **Your data**\n\
 • `/history [count]` — your recent attempts. `/stats` — per-principle progress with a chart.\n\
 • `/export` — everything I keep about you, as a JSON file. `/forget` — delete all of it.\n\n\
