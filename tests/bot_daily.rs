@@ -186,6 +186,27 @@ async fn admins_set_it_up_it_posts_once_with_a_thread_and_members_get_their_own_
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let main = &w.main;
 
+    // Registered for Manage Server, server-only, with the channel limited to text channels.
+    let registered = w.discord.command("daily").expect("/daily registered");
+    assert_eq!(
+        registered["default_member_permissions"], "32",
+        "{registered}"
+    );
+    let set_options = registered["options"]
+        .as_array()
+        .and_then(|subs| subs.iter().find(|s| s["name"] == "set"))
+        .map(|set| set["options"].clone())
+        .expect("/daily set");
+    let channel_option = set_options
+        .as_array()
+        .and_then(|options| options.iter().find(|o| o["name"] == "channel"))
+        .expect("channel option");
+    assert_eq!(
+        channel_option["channel_types"],
+        json!([0]),
+        "{channel_option}"
+    );
+
     // Hidden from plain members by default permissions, and refused at run time anyway.
     assert!(!w.discord.command_visible_to(w.alice, main.guild, "daily"));
     assert!(w
