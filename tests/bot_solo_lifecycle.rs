@@ -29,15 +29,18 @@ async fn a_restart_mid_answer_loses_nothing() {
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
     let thread = question.channel_id;
-    let before: Vec<u64> = [SITUATION, TASK]
-        .iter()
-        .map(|text| w.discord.send_message(thread, w.alice, text))
-        .collect();
-    wait_reacted(&w.discord, before[1]).await;
+    let situation = w.discord.send_message(thread, w.alice, SITUATION);
+    wait_reacted(&w.discord, situation).await;
     bot.stop().await;
 
+    // Written while the bot is away: Discord does not deliver it to the next gateway session.
+    let task = w.discord.send_message(thread, w.alice, TASK);
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     w.discord.wait_ready().await;
+    bot.wait_session(w.alice, "the message sent while away collected", |s| {
+        s.is_some_and(|s| s["session"]["messages"].get(task.to_string()).is_some())
+    })
+    .await;
     answer(&bot, &w, w.alice, thread, ACTION).await;
     assert_eq!(bot.collected(w.alice), [SITUATION, TASK, ACTION]);
     // The buttons of the question asked before the restart still work.

@@ -21,6 +21,8 @@ pub async fn handle(
     match event {
         serenity::FullEvent::Ready { data_about_bot } => {
             tracing::info!(user = %data_about_bot.user.name, "connected to Discord");
+            // A new gateway session does not replay what was sent while the bot was away.
+            catch_up(data, http).await;
         }
         serenity::FullEvent::Message { new_message } => {
             on_message(data, http, new_message).await?;
@@ -134,6 +136,61 @@ async fn on_message(
         }
     };
     solo::drive(data, http, user, event, Origin::Channel(channel)).await?;
+    Ok(())
+}
+
+/// Collects what people wrote in their open interviews while the bot was away (a restart, or
+/// a gateway session that had to start afresh): each session's channel is read from the newest
+/// message it knows, and every message goes the usual way, so nothing is collected twice.
+async fn catch_up(data: &Arc<Data>, http: &Arc<serenity::Http>) {
+    for user in data.solo.users() {
+        let Some(slot) = data.solo.existing(user) else {
+            continue;
+        };
+        let (channel, after) = {
+            let guard = slot.lock().await;
+            let Some(state) = guard.as_ref() else {
+                continue;
+            };
+            let newest = state.session.messages.keys().next_back().copied();
+            let after = newest
+                .unwrap_or(0)
+                .max(state.start_id)
+                .max(state.last_done_id);
+            (state.channel_id, after)
+        };
+        if let Err(err) = catch_up_channel(data, http, channel, after).await {
+            tracing::warn!(user, channel, "could not read what was missed: {err}");
+        }
+    }
+}
+
+async fn catch_up_channel(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    channel: u64,
+    mut after: u64,
+) -> Result<(), Error> {
+    const PAGE: u8 = 100;
+    // Discord ids are never 0; a session stored before `start_id` existed has nothing to go by.
+    while after != 0 {
+        let mut page = serenity::ChannelId::new(channel)
+            .messages(
+                http,
+                serenity::GetMessages::new()
+                    .after(serenity::MessageId::new(after))
+                    .limit(PAGE),
+            )
+            .await?;
+        page.sort_by_key(|m| m.id);
+        for message in &page {
+            after = after.max(message.id.get());
+            on_message(data, http, message).await?;
+        }
+        if page.len() < usize::from(PAGE) {
+            break;
+        }
+    }
     Ok(())
 }
 
