@@ -570,6 +570,26 @@ async fn a_deleted_channel_or_lost_permission_skips_that_server_only_and_show_sa
     w.discord.delete_channel(main.channel);
     w.discord.set_send_allowed(muted.channel, false);
 
+    // A failed `/daily now` before the time says why and leaves the scheduled post to try.
+    let early = command(
+        &w.discord,
+        muted.admin,
+        muted.channel,
+        "daily now",
+        json!({}),
+    )
+    .await;
+    assert!(
+        early.contains("I could not post today's question"),
+        "{early}"
+    );
+    assert!(early.contains("I lack permission"), "{early}");
+    let muted_posts = format!("/channels/{}/messages", muted.channel);
+    let refused = |c: &support::discord::RecordedCall| {
+        c.method == "POST" && c.path == muted_posts && c.status == 403
+    };
+    assert_eq!(w.discord.calls_matching(refused).len(), 1);
+
     w.clock
         .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
     let post = wait_post(&w.discord, &healthy, "2026-11-29").await;
@@ -580,6 +600,11 @@ async fn a_deleted_channel_or_lost_permission_skips_that_server_only_and_show_sa
     assert!(gone.contains("Last problem (2026-11-29)"), "{gone}");
     let denied = show_until(&w.discord, &muted, muted.channel, "skipped").await;
     assert!(denied.contains("I lack permission"), "{denied}");
+    assert_eq!(
+        w.discord.calls_matching(refused).len(),
+        2,
+        "the schedule tried after the failed /daily now"
+    );
     assert!(all_posts(&w.discord, &muted).is_empty());
 
     // Permission back: `/daily now` posts the skipped day once, on request.

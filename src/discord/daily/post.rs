@@ -158,10 +158,17 @@ pub async fn post_day(
 
     let Some(text) = post_text_for(data, guild, &settings, date, &question_id) else {
         let reason = format!("the question `{question_id}` is no longer in the question bank");
-        return skip(data, guild, date, &mut settings, reason);
+        return skip(data, guild, date, trigger, &mut settings, reason);
     };
     let Some(target) = channel_id(channel) else {
-        return skip(data, guild, date, &mut settings, "no channel is set".into());
+        return skip(
+            data,
+            guild,
+            date,
+            trigger,
+            &mut settings,
+            "no channel is set".into(),
+        );
     };
     let message = match target
         .send_message(http, build_post(guild, date, &settings, &text))
@@ -170,7 +177,7 @@ pub async fn post_day(
         Ok(message) => message.id.get(),
         Err(err) => {
             let reason = failure_reason(&err, channel);
-            return skip(data, guild, date, &mut settings, reason);
+            return skip(data, guild, date, trigger, &mut settings, reason);
         }
     };
     let posted = Posted {
@@ -271,29 +278,38 @@ async fn finish(
     })
 }
 
-/// Marks the day skipped with the reason (logged, and shown in `/daily show`).
+/// A post that could not go out: the reason is logged and kept for `/daily show`. A scheduled
+/// post marks the day skipped (not retried until `/daily now`); a failed `/daily now` gives the
+/// claim back instead, so the scheduled post of the day still tries.
 fn skip(
     data: &Data,
     guild: GuildId,
     date: Date,
+    trigger: Trigger,
     settings: &mut DailySettings,
     reason: String,
 ) -> Result<PostOutcome, Error> {
     let now = data.clock.now();
-    tracing::warn!(guild, %date, "daily post skipped: {reason}");
-    let marker = to_json(&PostMarker::Skipped {
-        reason: reason.clone(),
-        at: now,
-    })?;
-    data.store
-        .put_marker(POST_MARKERS, &post_key(guild, date), &marker)?;
+    let key = post_key(guild, date);
+    tracing::warn!(guild, %date, ?trigger, "daily post not made: {reason}");
+    match trigger {
+        Trigger::Schedule => {
+            let marker = to_json(&PostMarker::Skipped {
+                reason: reason.clone(),
+                at: now,
+            })?;
+            data.store.put_marker(POST_MARKERS, &key, &marker)?;
+        }
+        Trigger::Now => {
+            data.store.delete_marker(POST_MARKERS, &key)?;
+        }
+    }
     settings.last_problem = Some(Problem {
         date,
         reason: reason.clone(),
         at: now,
     });
     write_settings(&*data.store, guild, settings)?;
-    data.daily.mark_posted(guild, date, now);
     Ok(PostOutcome::Failed { reason })
 }
 
