@@ -1553,3 +1553,29 @@ async fn try_resume(discord: &FakeDiscord, session: &str) -> serde_json::Value {
     gateway.ws.send(frame).await.expect("send resume");
     gateway.frame().await
 }
+
+#[tokio::test]
+#[should_panic(expected = "is disabled")]
+async fn clicking_a_disabled_button_is_impossible() {
+    let discord = FakeDiscord::start().await;
+    let guild = discord.add_guild("Career Club");
+    let channel = discord.add_text_channel(guild, "practice");
+    let alice = discord.add_user("alice");
+    let http = rest_client(&discord);
+    let _gateway = RawGateway::identify(&discord, ALL_INTENTS).await;
+    discord.wait_ready().await;
+    let button = serenity::CreateButton::new("join")
+        .label("Join")
+        .disabled(true);
+    let lobby = serenity::ChannelId::new(channel)
+        .send_message(
+            &http,
+            serenity::CreateMessage::new()
+                .content("Lobby (started)")
+                .components(vec![serenity::CreateActionRow::Buttons(vec![button])])
+                .allowed_mentions(serenity::CreateAllowedMentions::new()),
+        )
+        .await
+        .expect("post lobby");
+    discord.click_button(alice, lobby.id.get(), "join");
+}

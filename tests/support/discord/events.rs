@@ -283,7 +283,35 @@ impl FakeDiscord {
                 .get(&message)
                 .unwrap_or_else(|| panic!("click: unknown message {message}"))
                 .clone();
+            assert!(!m.deleted, "click: message {message} was deleted");
             let ids = component_ids(&m.components);
+            let component = m
+                .components
+                .iter()
+                .flat_map(|row| row["components"].as_array().into_iter().flatten())
+                .find(|c| c["custom_id"] == custom_id)
+                .cloned()
+                .unwrap_or(Value::Null);
+            assert!(
+                component["disabled"] != json!(true),
+                "click: component {custom_id:?} on message {message} is disabled; \
+                 Discord would not send this interaction"
+            );
+            if let (Some(values), Some(options)) = (values, component["options"].as_array()) {
+                for v in values {
+                    assert!(
+                        options.iter().any(|o| o["value"] == *v),
+                        "select_menu: {v:?} is not an option of {custom_id:?}: {options:?}"
+                    );
+                }
+                let min = component["min_values"].as_u64().unwrap_or(1) as usize;
+                let max = component["max_values"].as_u64().unwrap_or(1) as usize;
+                assert!(
+                    (min..=max).contains(&values.len()),
+                    "select_menu: {} values picked in {custom_id:?}, allowed {min}..={max}",
+                    values.len()
+                );
+            }
             let found = ids.iter().find(|(id, _)| id == custom_id).cloned();
             let (_, component_type) = found.unwrap_or_else(|| {
                 panic!(
