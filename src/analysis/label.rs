@@ -81,11 +81,12 @@ pub fn label_units(text: &str, units: &[Unit]) -> Vec<Label> {
                     from_header: false,
                 });
                 fixed.push(carried);
-                emissions.push(emission(&tokens, position));
+                let cues = cue_scores(&tokens);
+                emissions.push(emission(&tokens, &cues, position));
                 // Inside a labeled section only clear filler leaves the section.
                 let filler = match carried {
-                    Some(_) => is_strong_filler(&tokens),
-                    None => is_filler(&tokens),
+                    Some(_) => is_strong_filler(&tokens, &cues),
+                    None => is_filler(&tokens, &cues),
                 };
                 if !filler {
                     path_units.push(i);
@@ -557,8 +558,7 @@ fn clause_scores(tokens: &[String], start: usize, opening: bool) -> [f32; 4] {
     scores
 }
 
-fn emission(tokens: &[String], position: f32) -> [f32; 4] {
-    let cues = cue_scores(tokens);
+fn emission(tokens: &[String], cues: &[f32; 5], position: f32) -> [f32; 4] {
     let opener = opener_scores(tokens);
     let numbers = tokens
         .iter()
@@ -587,18 +587,16 @@ fn emission(tokens: &[String], position: f32) -> [f32; 4] {
 }
 
 /// Filler that is unmistakable even inside a labeled section ("So yeah, that's the story.").
-fn is_strong_filler(tokens: &[String]) -> bool {
-    let cues = cue_scores(tokens);
+fn is_strong_filler(tokens: &[String], cues: &[f32; 5]) -> bool {
     let content = cues[S].max(cues[T]).max(cues[A]).max(cues[R]);
     tokens.is_empty() || (cues[4] >= 3.0 && content < 1.5)
 }
 
 /// Filler and meta talk: strong meta cues, or a short opener with nothing in it.
-fn is_filler(tokens: &[String]) -> bool {
+fn is_filler(tokens: &[String], cues: &[f32; 5]) -> bool {
     if tokens.is_empty() {
         return true;
     }
-    let cues = cue_scores(tokens);
     let content = cues[S].max(cues[T]).max(cues[A]).max(cues[R]);
     let other = cues[4];
     let short = tokens.len() <= 6;

@@ -217,10 +217,8 @@ pub fn specificity(text: &str) -> Specificity {
     let words: Vec<&str> = raw_words(text).filter(|w| !w.is_empty()).collect();
     for (k, &word) in words.iter().enumerate() {
         let lower = word.to_lowercase();
-        let next_lower = words
-            .get(k + 1)
-            .map(|w| w.to_lowercase())
-            .unwrap_or_default();
+        let next = words.get(k + 1).copied().unwrap_or("");
+        let next_lower = next.to_lowercase();
         let has_digit = word.chars().any(|c| c.is_ascii_digit());
 
         let known_tech = lexicon::TECH.contains(&lower.as_str()) && (lower != "go" || word == "Go");
@@ -238,7 +236,7 @@ pub fn specificity(text: &str) -> Specificity {
             ))
             && lexicon::TIME_UNITS.contains(&next_lower.as_str())
         {
-            push_unique(&mut spec.timelines, format!("{word} {}", words[k + 1]));
+            push_unique(&mut spec.timelines, format!("{word} {next}"));
         } else if has_digit
             && word.len() == 4
             && word.starts_with("20")
@@ -256,12 +254,10 @@ pub fn specificity(text: &str) -> Specificity {
             push_unique(&mut spec.metrics, word.to_string());
         } else if has_digit
             && !lexicon::TIME_UNITS.contains(&next_lower.as_str())
-            && k + 1 < words.len()
+            && next.len() > 2
+            && next.chars().all(char::is_alphabetic)
         {
-            let unit = words[k + 1];
-            if unit.chars().all(|c| c.is_alphabetic()) && unit.len() > 2 {
-                push_unique(&mut spec.metrics, format!("{word} {unit}"));
-            }
+            push_unique(&mut spec.metrics, format!("{word} {next}"));
         }
     }
     spec
