@@ -89,5 +89,10 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // No plots: they need system fonts that build machines often lack.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);

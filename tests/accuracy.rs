@@ -354,6 +354,22 @@ fn analyzer_accuracy_on_labeled_answers() {
         "labeled seed accuracy {:.3}: headers are not being read",
         seed_tally.sentence_accuracy()
     );
+    // Regression guards on our own sets, well below today's figures.
+    assert!(
+        seed_no_situation.sentence_accuracy() >= 0.95,
+        "seed without \"Situation: \" accuracy {:.3} < 0.95",
+        seed_no_situation.sentence_accuracy()
+    );
+    assert!(
+        own_tally.sentence_accuracy() >= 0.90,
+        "own answers accuracy {:.3} < 0.90",
+        own_tally.sentence_accuracy()
+    );
+    assert!(
+        own_tally.missing_f1() >= 0.75,
+        "own answers missing-section F1 {:.3} < 0.75",
+        own_tally.missing_f1()
+    );
     assert_eq!(seed_tally.pronoun_exact(), 1.0, "seed pronoun counts");
     assert_eq!(own_tally.pronoun_exact(), 1.0, "own-answer pronoun counts");
 }

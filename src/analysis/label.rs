@@ -398,8 +398,8 @@ fn in_list(list: &[&str], word: &str) -> bool {
 }
 
 fn is_past_verb(word: &str) -> bool {
-    (word.len() > 4 && word.ends_with("ed") && !in_list(lexicon::NOT_ACTION_ED, word))
-        || in_list(lexicon::IRREGULAR_PAST, word)
+    (word.len() > 4 && word.ends_with("ed") && !lexicon::NOT_ACTION_ED_SET.contains(word))
+        || lexicon::IRREGULAR_PAST_SET.contains(word)
 }
 
 fn is_participle(word: &str) -> bool {
@@ -415,7 +415,7 @@ fn is_participle(word: &str) -> bool {
 }
 
 fn skip_filler_words(tokens: &[String], mut i: usize) -> usize {
-    while i < tokens.len() && in_list(lexicon::SKIPPABLE, tokens[i].as_str()) {
+    while i < tokens.len() && lexicon::SKIPPABLE_SET.contains(tokens[i].as_str()) {
         i += 1;
     }
     i
@@ -480,7 +480,7 @@ fn clause_scores(tokens: &[String], start: usize, opening: bool) -> [f32; 4] {
         return scores;
     };
     let is_subject = |t: &str| matches!(t, "i" | "we" | "i'd" | "we'd");
-    if opening && in_list(lexicon::LEAD_INS, lead) {
+    if opening && lexicon::LEAD_INS_SET.contains(lead) {
         if let Some(offset) = tokens
             .iter()
             .skip(i)
@@ -562,7 +562,7 @@ fn emission(tokens: &[String], cues: &[f32; 5], position: f32) -> [f32; 4] {
     let opener = opener_scores(tokens);
     let numbers = tokens
         .iter()
-        .filter(|t| t.chars().any(|c| c.is_ascii_digit()) || in_list(lexicon::NUMBER_WORDS, t))
+        .filter(|t| t.chars().any(|c| c.is_ascii_digit()) || lexicon::NUMBER_WORDS_SET.contains(t))
         .count();
     let has_number = numbers > 0 || tokens.iter().any(|t| t == "%");
     let mut e = [0.0f32; 4];
@@ -602,7 +602,7 @@ fn is_filler(tokens: &[String], cues: &[f32; 5]) -> bool {
     let short = tokens.len() <= 6;
     let interjection = tokens
         .first()
-        .is_some_and(|t| in_list(lexicon::INTERJECTIONS, t.as_str()));
+        .is_some_and(|t| lexicon::INTERJECTIONS_SET.contains(t.as_str()));
     let has_number = tokens.iter().any(|t| t.chars().any(|c| c.is_ascii_digit()));
     if has_number && other < 3.0 {
         return false;

@@ -4,6 +4,57 @@
 //! A phrase may start with `^` (must open the unit, after bullets and headers) or end with `$`
 //! (must close it). A token ending in `*` matches any word with that prefix.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// A word list looked up as a hash set, built on first use.
+pub struct WordSet {
+    list: &'static [&'static str],
+    set: OnceLock<HashSet<&'static str>>,
+}
+
+impl WordSet {
+    const fn new(list: &'static [&'static str]) -> Self {
+        WordSet {
+            list,
+            set: OnceLock::new(),
+        }
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.set
+            .get_or_init(|| self.list.iter().copied().collect())
+            .contains(word)
+    }
+}
+
+/// [`NOT_ACTION_ED`] as a set.
+pub static NOT_ACTION_ED_SET: WordSet = WordSet::new(NOT_ACTION_ED);
+
+/// [`IRREGULAR_PAST`] as a set.
+pub static IRREGULAR_PAST_SET: WordSet = WordSet::new(IRREGULAR_PAST);
+
+/// [`SKIPPABLE`] as a set.
+pub static SKIPPABLE_SET: WordSet = WordSet::new(SKIPPABLE);
+
+/// [`NUMBER_WORDS`] as a set.
+pub static NUMBER_WORDS_SET: WordSet = WordSet::new(NUMBER_WORDS);
+
+/// [`TECH`] as a set.
+pub static TECH_SET: WordSet = WordSet::new(TECH);
+
+/// [`CALENDAR`] as a set.
+pub static CALENDAR_SET: WordSet = WordSet::new(CALENDAR);
+
+/// [`TIME_UNITS`] as a set.
+pub static TIME_UNITS_SET: WordSet = WordSet::new(TIME_UNITS);
+
+/// [`LEAD_INS`] as a set.
+pub static LEAD_INS_SET: WordSet = WordSet::new(LEAD_INS);
+
+/// [`INTERJECTIONS`] as a set.
+pub static INTERJECTIONS_SET: WordSet = WordSet::new(INTERJECTIONS);
+
 /// Filler and meta talk about the answer itself.
 pub const OTHER: &[(&str, f32)] = &[
     ("good question", 3.0),

@@ -61,11 +61,15 @@ const LESSON_MARKERS: &[&str] = &[
     "in the future",
 ];
 
+/// True when the space-separated `phrase` occurs as consecutive tokens (no allocation).
 fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
-    let words: Vec<&str> = phrase.split(' ').collect();
-    tokens
-        .windows(words.len())
-        .any(|w| w.iter().zip(&words).all(|(t, p)| t == p))
+    let words = phrase.split(' ').count();
+    let starts = (tokens.len() + 1).saturating_sub(words);
+    (0..starts).any(|at| {
+        tokens
+            .get(at..at + words)
+            .is_some_and(|window| phrase.split(' ').zip(window).all(|(p, t)| t == p))
+    })
 }
 
 /// Does this sentence describe a would-do step ("I would…", "I'd ask…", "we'd avoid…")?
@@ -170,7 +174,7 @@ pub fn has_quantity(text: &str) -> bool {
     }
     let tokens = tokenize(text);
     tokens.iter().enumerate().any(|(k, t)| {
-        lexicon::NUMBER_WORDS.contains(&t.as_str())
+        lexicon::NUMBER_WORDS_SET.contains(t.as_str())
             || (t == "half" && k > 0 && matches!(tokens[k - 1].as_str(), "by" | "in"))
     })
 }
@@ -221,20 +225,21 @@ pub fn specificity(text: &str) -> Specificity {
         let next_lower = next.to_lowercase();
         let has_digit = word.chars().any(|c| c.is_ascii_digit());
 
-        let known_tech = lexicon::TECH.contains(&lower.as_str()) && (lower != "go" || word == "Go");
+        let known_tech =
+            lexicon::TECH_SET.contains(lower.as_str()) && (lower != "go" || word == "Go");
         if known_tech || is_named_tool(word) {
             push_unique(&mut spec.named_tools, word.to_string());
         }
 
-        if lexicon::CALENDAR.contains(&lower.as_str()) {
+        if lexicon::CALENDAR_SET.contains(lower.as_str()) {
             push_unique(&mut spec.timelines, word.to_string());
         } else if (has_digit
-            || lexicon::NUMBER_WORDS.contains(&lower.as_str())
+            || lexicon::NUMBER_WORDS_SET.contains(lower.as_str())
             || matches!(
                 lower.as_str(),
                 "next" | "last" | "that" | "this" | "per" | "every" | "each" | "few"
             ))
-            && lexicon::TIME_UNITS.contains(&next_lower.as_str())
+            && lexicon::TIME_UNITS_SET.contains(next_lower.as_str())
         {
             push_unique(&mut spec.timelines, format!("{word} {next}"));
         } else if has_digit
@@ -253,7 +258,7 @@ pub fn specificity(text: &str) -> Specificity {
         {
             push_unique(&mut spec.metrics, word.to_string());
         } else if has_digit
-            && !lexicon::TIME_UNITS.contains(&next_lower.as_str())
+            && !lexicon::TIME_UNITS_SET.contains(next_lower.as_str())
             && next.len() > 2
             && next.chars().all(char::is_alphabetic)
         {
