@@ -409,12 +409,34 @@ async fn restarts_never_double_post_and_a_missed_time_posts_once_for_today_only(
     w.clock.set(at("2026-11-29T15:00:00Z"));
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let first = wait_post(&w.discord, main, "2026-11-29").await;
-    wait_thread(&w.discord, &first).await;
+    let thread = wait_thread(&w.discord, &first).await;
+    let opening = answer(&w.discord, thread, w.alice, SITUATION).await;
+    answer(&w.discord, thread, w.alice, "a line I will take back").await;
     bot.stop().await;
+
+    // While the bot is away Alice writes, edits and deletes: Discord replays none of it.
+    w.discord
+        .send_message(thread, w.alice, &format!("{ACTION} {RESULT}"));
+    w.discord
+        .edit_message(opening, &format!("{SITUATION} {TASK}"));
+    let taken_back = w
+        .discord
+        .messages_in(thread)
+        .into_iter()
+        .find(|m| m.content == "a line I will take back")
+        .expect("the message to delete");
+    w.discord.delete_message(taken_back.id);
 
     // Restarted after today's post: nothing new today; tomorrow's post still comes.
     w.clock.set(at("2026-11-29T18:00:00Z"));
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let caught_up = get_feedback(&w.discord, w.alice, &first, "2026-11-29").await;
+    assert!(caught_up.contains("(2 messages)"), "{caught_up}");
+    assert!(caught_up.contains("✅ **Task**"), "the edit: {caught_up}");
+    assert!(
+        caught_up.contains("✅ **Result**"),
+        "the new message: {caught_up}"
+    );
     let shown = command(
         &w.discord,
         main.admin,
@@ -430,7 +452,7 @@ async fn restarts_never_double_post_and_a_missed_time_posts_once_for_today_only(
     assert_eq!(posts_for(&w.discord, main, "2026-11-29").len(), 1);
     assert!(second
         .all_text()
-        .contains("Nobody answered yesterday's question"));
+        .contains("1 member answered yesterday's question."));
     assert_ne!(
         first.embeds[0]["description"], second.embeds[0]["description"],
         "the rotation does not repeat a question"

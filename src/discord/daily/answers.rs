@@ -18,7 +18,7 @@ use crate::daily::{
     ANSWER_MARKERS, THREAD_MARKERS,
 };
 use crate::interview::record;
-use crate::store::{Attempt, AttemptId, CollectedMessage, Mode, UserKey};
+use crate::store::{Attempt, AttemptId, CollectedMessage, MessageUpsert, Mode, UserKey};
 
 /// The answer thread `channel` is, if it is one. Looked up in the store once per channel, then
 /// remembered (also when it is not a thread, so ordinary chat costs one lookup per channel).
@@ -54,8 +54,22 @@ pub async fn on_message(
     let Some(thread) = thread_ref(data, message.channel_id.get())? else {
         return Ok(false);
     };
+    let session = answers_session(thread.guild, thread.date);
+    if collect(data, &session, message)?.is_some_and(MessageUpsert::is_new) {
+        let (user, channel) = (message.author.id.get(), message.channel_id.get());
+        solo::acknowledge(data, http, user, channel, message.id.get());
+    }
+    Ok(true)
+}
+
+/// Stores a member's message of an answer thread (bots and empty messages are left out).
+fn collect(
+    data: &Data,
+    session: &str,
+    message: &serenity::Message,
+) -> Result<Option<MessageUpsert>, Error> {
     if message.author.bot || message.content.trim().is_empty() {
-        return Ok(true);
+        return Ok(None);
     }
     let collected = CollectedMessage {
         message_id: message.id.get(),
@@ -63,14 +77,59 @@ pub async fn on_message(
         text: message.content.clone(),
         at: data.clock.now(),
     };
-    let outcome = data
-        .store
-        .upsert_message(&answers_session(thread.guild, thread.date), &collected)?;
-    if outcome.is_new() {
-        let (user, channel) = (message.author.id.get(), message.channel_id.get());
-        solo::acknowledge(data, http, user, channel, message.id.get());
+    Ok(Some(data.store.upsert_message(session, &collected)?))
+}
+
+/// Messages per page when a thread is read back, and the most pages read.
+const CATCH_UP_PAGE: u8 = 100;
+const CATCH_UP_PAGES: usize = 50;
+
+/// Reads an answer thread back from Discord once per run, before its first feedback: what
+/// was written, edited or deleted while the bot was away (Discord does not replay it) is
+/// collected like any message. A thread started from a message has that message's id, and
+/// every message in it is newer, so the thread is read forward from its own id.
+async fn catch_up(
+    data: &Data,
+    http: &serenity::Http,
+    thread: u64,
+    session: &str,
+) -> Result<(), Error> {
+    let Some(channel) = std::num::NonZeroU64::new(thread).map(serenity::ChannelId::from) else {
+        return Ok(());
+    };
+    if data.daily.is_caught_up(thread) {
+        return Ok(());
     }
-    Ok(true)
+    let mut after = thread;
+    let mut seen = std::collections::HashSet::new();
+    let mut complete = false;
+    for _ in 0..CATCH_UP_PAGES {
+        let request = serenity::GetMessages::new()
+            .after(serenity::MessageId::new(after))
+            .limit(CATCH_UP_PAGE);
+        let mut page = channel.messages(http, request).await?;
+        page.sort_by_key(|m| m.id);
+        for message in &page {
+            after = after.max(message.id.get());
+            seen.insert(message.id.get());
+            collect(data, session, message)?;
+        }
+        if page.len() < usize::from(CATCH_UP_PAGE) {
+            complete = true;
+            break;
+        }
+    }
+    // Deleted while away: collected, older than the newest message read, and no longer there.
+    // Anything newer may have arrived live after the read, so it stays.
+    if let (true, Some(&newest)) = (complete, seen.iter().max()) {
+        for stored in data.store.messages(session)? {
+            if stored.message_id < newest && !seen.contains(&stored.message_id) {
+                data.store.remove_message(session, stored.message_id)?;
+            }
+        }
+    }
+    data.daily.set_caught_up(thread);
+    Ok(())
 }
 
 /// Follows an edit in an answer thread. Returns whether the channel is one.
@@ -134,6 +193,19 @@ pub async fn on_feedback(
 ) -> Result<(), Error> {
     // Analysis and flushed writes can take a moment: acknowledge first.
     press.defer_ephemeral(http).await?;
+    if let Ok(Some(PostMarker::Posted {
+        thread_id: Some(thread),
+        ..
+    })) = read_marker(&*data.store, guild, date)
+    {
+        if let Err(err) = catch_up(data, http, thread, &answers_session(guild, date)).await {
+            tracing::warn!(
+                guild,
+                thread,
+                "could not read the answer thread back: {err}"
+            );
+        }
+    }
     let reply = match feedback(data, press.user.id.get(), guild, date) {
         Ok(reply) => reply,
         Err(Error::User(text)) => Reply::text(text),

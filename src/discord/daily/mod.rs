@@ -16,7 +16,7 @@ mod post;
 pub use answers::{on_delete, on_edit, on_feedback, on_message, streak_line};
 pub use post::{post_day, PostOutcome, Trigger};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -45,6 +45,8 @@ pub struct DailyState {
     guild_locks: Mutex<HashMap<GuildId, Arc<tokio::sync::Mutex<()>>>>,
     /// Channel id → its answer thread, or `None` when the channel is known not to be one.
     threads: Mutex<HashMap<u64, Option<ThreadRef>>>,
+    /// Answer threads read back from Discord since startup (what was written while away).
+    caught_up: Mutex<HashSet<u64>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,6 +101,14 @@ impl DailyState {
 
     fn cache_thread(&self, channel: u64, reference: Option<ThreadRef>) {
         lock(&self.threads).insert(channel, reference);
+    }
+
+    fn is_caught_up(&self, thread: u64) -> bool {
+        lock(&self.caught_up).contains(&thread)
+    }
+
+    fn set_caught_up(&self, thread: u64) {
+        lock(&self.caught_up).insert(thread);
     }
 }
 
