@@ -105,6 +105,40 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_done_right_behind_the_answer_still_gets_all_of_it() {
+    let w = world().await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
+    let thread = question.channel_id;
+
+    // A pasted burst: serenity handles each event in its own task, so "done" may be handled
+    // before the messages in front of it.
+    for text in [SITUATION, TASK, ACTION, RESULT, "done"] {
+        w.discord.send_message(thread, w.alice, text);
+    }
+    let text = wait_feedback(&w.discord, thread, 0).await.all_text();
+    for section in ["Situation", "Task", "Action", "Result"] {
+        assert!(text.contains(&format!("✅ **{section}**")), "{text}");
+    }
+    w.discord
+        .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 1"))
+        .await;
+    assert_eq!(feedback_count(&w.discord, thread), 1);
+    assert_all_clean(&w.discord);
+    bot.stop().await;
+
+    let store = open_store(w.data.path()).await;
+    let history = store
+        .history(&UserKey::discord(w.alice), 10)
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].answer,
+        [SITUATION, TASK, ACTION, RESULT].join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_interview_in_a_dm_runs_right_there() {
     let w = world().await;
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
@@ -349,6 +383,13 @@ async fn twelve_long_messages_stop_at_the_size_limit_and_the_feedback_still_fits
     w.discord
         .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 1"))
         .await;
+    let refusals_after_done = w
+        .discord
+        .messages_in(thread)
+        .iter()
+        .filter(|m| m.content.contains("was not added"))
+        .count();
+    assert_eq!(refusals_after_done, 2, "a refused message is refused once");
     assert_all_clean(&w.discord);
     bot.stop().await;
 

@@ -128,6 +128,7 @@ async fn on_message(
         return Ok(());
     }
     let event = if done {
+        solo::collect_missed(data, http, user, id).await;
         Event::Done
     } else {
         Event::Message {
@@ -266,6 +267,9 @@ async fn on_component(
     press
         .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
         .await?;
+    if event == Event::Done {
+        solo::collect_missed(data, http, owner, press.id.get()).await;
+    }
     if solo::drive(data, http, owner, event, Origin::Owner).await? == Driven::NoSession {
         press
             .create_followup(

@@ -17,7 +17,9 @@ use super::limits;
 use super::render::{self, Card};
 use super::throttle::Gate;
 use crate::interview::record;
-use crate::interview::solo::{CloseReason, Context as CoreContext, Effect, Event, SoloSession};
+use crate::interview::solo::{
+    is_done_command, CloseReason, Context as CoreContext, Effect, Event, SoloSession,
+};
 use crate::store::{Mode, SessionRecord, Store, StoreResult, UserKey};
 
 /// Where a session lives and what the adapter remembers beside the core session.
@@ -41,6 +43,13 @@ pub struct SoloState {
     /// again; a "done" at or below this id was handled already and must not finish twice.
     #[serde(default)]
     pub last_done_id: u64,
+    /// Messages refused for the size limit: a replay or a re-read of the channel does not offer
+    /// them again (nor repeat the refusal).
+    #[serde(default)]
+    pub refused: std::collections::BTreeSet<u64>,
+    /// The channel was read up to this id for messages a Done overtook (see [`collect_missed`]).
+    #[serde(default)]
+    pub settled_until: u64,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<SoloState>>>;
@@ -166,6 +175,11 @@ pub async fn drive(
             return Ok(Driven::NoSession);
         }
     }
+    if let Event::Message { id, .. } = &event {
+        if state.refused.contains(id) {
+            return Ok(Driven::Applied);
+        }
+    }
     let ctx = CoreContext {
         bank: &data.bank,
         config: &data.config.interview,
@@ -181,9 +195,19 @@ pub async fn drive(
             data.store.record_attempt(&attempt)?;
         }
     }
-    let next = step.session.map(|session| SoloState {
-        session,
-        ..state.clone()
+    let next = step.session.map(|session| {
+        let mut next = SoloState {
+            session,
+            ..state.clone()
+        };
+        for effect in &step.effects {
+            if let Effect::TooLong { message_id, .. } = effect {
+                if !next.session.messages.contains_key(message_id) {
+                    next.refused.insert(*message_id);
+                }
+            }
+        }
+        next
     });
     match &next {
         Some(next_state) if *next_state != state => {
@@ -200,6 +224,64 @@ pub async fn drive(
     let react = !matches!(origin, Origin::Form);
     perform(data, http, user, &state, step.effects, react).await;
     Ok(Driven::Applied)
+}
+
+/// Before a Done, reads the interview's channel for the owner's messages written before it
+/// that have not been collected: serenity handles each gateway event in its own task, so a Done
+/// can overtake the last messages of a burst. Snowflake ids order them; `before` is the id of
+/// the Done itself (its message, click or command). A failed read only means this check is
+/// skipped.
+pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: u64, before: u64) {
+    let Some(slot) = data.solo.existing(user) else {
+        return;
+    };
+    let (channel, mut after) = {
+        let mut guard = slot.lock().await;
+        let Some(state) = guard.as_mut() else {
+            return;
+        };
+        let after = state.start_id.max(state.settled_until);
+        state.settled_until = state.settled_until.max(before);
+        (state.channel_id, after)
+    };
+    const PAGE: u8 = 100;
+    // Discord ids are never 0: a session stored before `start_id` existed has nothing to go by.
+    while after != 0 && after < before {
+        let page = serenity::ChannelId::new(channel)
+            .messages(
+                http.as_ref(),
+                serenity::GetMessages::new()
+                    .after(serenity::MessageId::new(after))
+                    .limit(PAGE),
+            )
+            .await;
+        let mut page = match page {
+            Ok(page) => page,
+            Err(err) => {
+                tracing::warn!(user, channel, "could not read the interview channel: {err}");
+                return;
+            }
+        };
+        page.sort_by_key(|m| m.id);
+        for message in &page {
+            let id = message.id.get();
+            after = after.max(id);
+            if id >= before || message.author.id.get() != user || is_done_command(&message.content)
+            {
+                continue;
+            }
+            let event = Event::Message {
+                id,
+                text: message.content.clone(),
+            };
+            if let Err(err) = drive(data, http, user, event, Origin::Channel(channel)).await {
+                tracing::warn!(user, channel, "could not collect a missed message: {err}");
+            }
+        }
+        if page.len() < usize::from(PAGE) {
+            break;
+        }
+    }
 }
 
 /// Stores the session (flushed by the store).

@@ -108,6 +108,8 @@ pub async fn start(
         content_warned: false,
         start_id: ctx.id(),
         last_done_id: 0,
+        refused: Default::default(),
+        settled_until: 0,
     };
     // Stored before the question is shown: from here on nothing typed is lost.
     solo::persist(&*data.store, user, &state, now)?;
@@ -211,6 +213,9 @@ async fn forward(ctx: Context<'_>, event: Event, done_text: &str) -> Result<(), 
     let data = ctx.data();
     let http = ctx.serenity_context().http.clone();
     let user = ctx.author().id.get();
+    if event == Event::Done {
+        solo::collect_missed(data, &http, user, ctx.id()).await;
+    }
     match solo::drive(data, &http, user, event, Origin::Owner).await? {
         solo::Driven::NoSession => Err(Error::user(
             "You have no interview open. Start one with `/interview start`.",
