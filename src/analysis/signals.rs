@@ -1,6 +1,8 @@
 //! Signals beyond the labels: hypothetical answers, quantities in the result, and specifics
 //! (named tools, timelines, metrics).
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use super::label::tokenize;
@@ -61,20 +63,51 @@ const LESSON_MARKERS: &[&str] = &[
     "in the future",
 ];
 
-/// True when the space-separated `phrase` occurs as consecutive tokens (no allocation).
-fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
-    let words = phrase.split(' ').count();
-    let starts = (tokens.len() + 1).saturating_sub(words);
-    (0..starts).any(|at| {
-        tokens
-            .get(at..at + words)
-            .is_some_and(|window| phrase.split(' ').zip(window).all(|(p, t)| t == p))
+/// Phrase lists split into words once.
+struct PhraseLists {
+    openers: Vec<Vec<&'static str>>,
+    lessons: Vec<Vec<&'static str>>,
+}
+
+fn phrase_lists() -> &'static PhraseLists {
+    static LISTS: OnceLock<PhraseLists> = OnceLock::new();
+    LISTS.get_or_init(|| {
+        let split = |list: &[&'static str]| -> Vec<Vec<&'static str>> {
+            list.iter().map(|p| p.split(' ').collect()).collect()
+        };
+        PhraseLists {
+            openers: split(HYPOTHETICAL_OPENERS),
+            lessons: split(LESSON_MARKERS),
+        }
     })
 }
 
+/// True when `words` occur as consecutive tokens.
+fn contains_words(tokens: &[String], words: &[&str]) -> bool {
+    let Some((&first, rest)) = words.split_first() else {
+        return false;
+    };
+    tokens.iter().enumerate().any(|(at, t)| {
+        t == first
+            && tokens
+                .get(at + 1..at + 1 + rest.len())
+                .is_some_and(|window| window.iter().zip(rest).all(|(t, p)| t == p))
+    })
+}
+
+fn contains_any(tokens: &[String], phrases: &[Vec<&str>]) -> bool {
+    phrases.iter().any(|words| contains_words(tokens, words))
+}
+
+#[cfg(test)]
+fn contains_phrase(tokens: &[String], phrase: &str) -> bool {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    contains_words(tokens, &words)
+}
+
 /// Does this sentence describe a would-do step ("I would…", "I'd ask…", "we'd avoid…")?
-fn is_would_sentence(tokens: &[String]) -> bool {
-    if LESSON_MARKERS.iter().any(|m| contains_phrase(tokens, m)) {
+fn is_would_sentence(tokens: &[String], lesson: bool) -> bool {
+    if lesson {
         return false;
     }
     for (k, t) in tokens.iter().enumerate() {
@@ -148,17 +181,15 @@ pub fn is_hypothetical(sentences: &[(&str, Section)]) -> bool {
     let mut past_actions = 0usize;
     for &(text, section) in sentences {
         let tokens = tokenize(text);
-        if HYPOTHETICAL_OPENERS
-            .iter()
-            .any(|p| contains_phrase(&tokens, p))
-            && !LESSON_MARKERS.iter().any(|m| contains_phrase(&tokens, m))
-        {
+        let lists = phrase_lists();
+        let lesson = contains_any(&tokens, &lists.lessons);
+        if !lesson && contains_any(&tokens, &lists.openers) {
             return true;
         }
         if section == Section::Other {
             continue;
         }
-        if is_would_sentence(&tokens) {
+        if is_would_sentence(&tokens, lesson) {
             would += 1;
         } else if section == Section::Action {
             past_actions += 1;
@@ -341,6 +372,15 @@ mod tests {
             ("I told my GM I'd take it on.", Section::Task),
             ("I'd built the renderer 6 months earlier.", Section::Action),
         ]));
+    }
+
+    #[test]
+    fn phrases_match_whole_consecutive_tokens() {
+        let tokens = tokenize("So next time I'd ask first");
+        assert!(contains_phrase(&tokens, "next time"));
+        assert!(contains_phrase(&tokens, "i'd ask first"));
+        assert!(!contains_phrase(&tokens, "time next"));
+        assert!(!contains_phrase(&tokens, "first thing"));
     }
 
     #[test]
