@@ -5,6 +5,7 @@ use std::sync::Arc;
 use poise::serenity_prelude as serenity;
 
 use super::daily::DailyState;
+use super::group::GroupRegistry;
 use super::solo::SoloRegistry;
 use super::throttle::Throttle;
 use crate::bank::Bank;
@@ -19,6 +20,7 @@ pub struct Data {
     pub bank: Arc<Bank>,
     pub clock: Arc<dyn Clock>,
     pub solo: SoloRegistry,
+    pub group: GroupRegistry,
     pub acks: Throttle,
     pub daily: DailyState,
 }
@@ -36,6 +38,7 @@ impl Data {
             bank,
             clock,
             solo: SoloRegistry::default(),
+            group: GroupRegistry::default(),
             acks: Throttle::new(std::time::Duration::from_secs(1)),
             daily: DailyState::default(),
         }

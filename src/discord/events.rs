@@ -8,8 +8,10 @@ use poise::serenity_prelude as serenity;
 use super::commands::{forget_click, skip_event};
 use super::daily;
 use super::data::{no_pings, Data, Error};
+use super::group::{self, Actor};
 use super::limits;
 use super::solo::{self, Driven, Origin};
+use crate::interview::group::Event as GroupEvent;
 use crate::interview::solo::{is_done_command, Event};
 
 pub async fn handle(
@@ -36,6 +38,11 @@ pub async fn handle(
             if daily::on_edit(data, channel, message, event.author.as_ref(), &text).await? {
                 return Ok(());
             }
+            if let Some(group_channel) = data.group.channel_of_thread(channel) {
+                let edit = GroupEvent::Edit { id: message, text };
+                group::drive(data, http, group_channel, edit, None).await?;
+                return Ok(());
+            }
             let owner = match &event.author {
                 Some(author) => Some(author.id.get()),
                 None => data.solo.owner_of_message(channel, message).await,
@@ -52,6 +59,11 @@ pub async fn handle(
         } => {
             let (channel, message) = (channel_id.get(), deleted_message_id.get());
             if daily::on_delete(data, channel, message).await? {
+                return Ok(());
+            }
+            if let Some(group_channel) = data.group.channel_of_thread(channel) {
+                let delete = GroupEvent::Delete { id: message };
+                group::drive(data, http, group_channel, delete, None).await?;
                 return Ok(());
             }
             if let Some(user) = data.solo.owner_of_message(channel, message).await {
@@ -79,6 +91,23 @@ async fn on_message(
     }
     let user = message.author.id.get();
     let channel = message.channel_id.get();
+    if let Some(group_channel) = data.group.channel_of_thread(channel) {
+        let actor = Actor {
+            id: user,
+            name: message
+                .author
+                .global_name
+                .clone()
+                .unwrap_or(message.author.name.clone()),
+        };
+        let event = GroupEvent::Message {
+            user: group::user_key(user),
+            id: message.id.get(),
+            text: message.content.clone(),
+        };
+        group::drive(data, http, group_channel, event, Some(&actor)).await?;
+        return Ok(());
+    }
     let Some(slot) = data.solo.existing(user) else {
         return Ok(());
     };
@@ -237,6 +266,9 @@ async fn on_component(
     if let Some((guild, date)) = crate::daily::parse_feedback_button_id(custom_id) {
         return daily::on_feedback(data, http, press, guild, date).await;
     }
+    if custom_id.starts_with("group:") {
+        return on_group_component(data, http, press).await;
+    }
     let Some((action, owner)) = parse_solo_id(custom_id) else {
         return reply_ephemeral(http, press, "This button is no longer active.").await;
     };
@@ -319,6 +351,9 @@ async fn on_modal(
     http: &Arc<serenity::Http>,
     submit: &serenity::ModalInteraction,
 ) -> Result<(), Error> {
+    if submit.data.custom_id.starts_with("group:") {
+        return on_group_rating(data, http, submit).await;
+    }
     let Some(("modal", owner)) = parse_solo_id(&submit.data.custom_id) else {
         return Ok(());
     };
@@ -355,5 +390,201 @@ async fn on_modal(
     if solo::drive(data, http, owner, message, Origin::Form).await? == Driven::Applied {
         solo::drive(data, http, owner, Event::Done, Origin::Form).await?;
     }
+    Ok(())
+}
+
+/// `group:<action>:<channel>[:<round>]`.
+fn parse_group_id(custom_id: &str) -> Option<(&str, u64, Option<u32>)> {
+    let mut parts = custom_id.split(':');
+    if parts.next()? != "group" {
+        return None;
+    }
+    let action = parts.next()?;
+    let channel = parts.next()?.parse().ok()?;
+    let round = match parts.next() {
+        Some(r) => Some(r.parse().ok()?),
+        None => None,
+    };
+    Some((action, channel, round))
+}
+
+fn actor_of(user: &serenity::User) -> Actor {
+    Actor {
+        id: user.id.get(),
+        name: user
+            .global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+    }
+}
+
+/// Whether the member may manage messages in the channel (Discord computes it per channel).
+fn can_manage(member: Option<&serenity::Member>) -> bool {
+    member
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_messages() || p.administrator())
+}
+
+async fn on_group_component(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    press: &serenity::ComponentInteraction,
+) -> Result<(), Error> {
+    let Some((action, channel, round)) = parse_group_id(&press.data.custom_id) else {
+        return reply_ephemeral(http, press, "This button is no longer active.").await;
+    };
+    let actor = actor_of(&press.user);
+    let user = group::user_key(actor.id);
+    let manage = can_manage(press.member.as_ref());
+    let event = match (action, round) {
+        ("join", _) => GroupEvent::Join { user },
+        ("leave", _) => GroupEvent::Leave { user },
+        ("begin", _) => GroupEvent::Begin {
+            user,
+            can_manage: manage,
+        },
+        ("next", _) => GroupEvent::Next {
+            user,
+            can_manage: manage,
+        },
+        ("end", _) => GroupEvent::End {
+            user,
+            can_manage: manage,
+        },
+        ("done", _) => GroupEvent::Done { user },
+        ("vote", Some(round)) => {
+            let serenity::ComponentInteractionDataKind::StringSelect { values } = &press.data.kind
+            else {
+                return reply_ephemeral(http, press, "Pick someone from the list.").await;
+            };
+            let Some(choice) = values.first() else {
+                return reply_ephemeral(http, press, "Pick someone from the list.").await;
+            };
+            GroupEvent::Vote {
+                voter: user,
+                round,
+                choice: choice.clone(),
+            }
+        }
+        ("rate", Some(round)) => return open_rating_form(http, press, channel, round).await,
+        _ => return reply_ephemeral(http, press, "This button is no longer active.").await,
+    };
+    let Some(applied) = group::apply(data, channel, event, Some(&actor)).await? else {
+        return reply_ephemeral(http, press, "This group session is over.").await;
+    };
+    let mut notes = applied.outcome.refusals.clone();
+    notes.extend(applied.outcome.confirmations.iter().cloned());
+    if notes.is_empty() {
+        press
+            .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
+            .await?;
+    } else {
+        reply_ephemeral(http, press, &notes.join("\n")).await?;
+    }
+    group::carry_out(data, http, applied).await;
+    Ok(())
+}
+
+async fn open_rating_form(
+    http: &serenity::Http,
+    press: &serenity::ComponentInteraction,
+    channel: u64,
+    round: u32,
+) -> Result<(), Error> {
+    let rows = vec![
+        serenity::CreateActionRow::InputText(
+            serenity::CreateInputText::new(serenity::InputTextStyle::Short, "Score (1–5)", "score")
+                .min_length(1)
+                .max_length(1)
+                .required(true),
+        ),
+        serenity::CreateActionRow::InputText(
+            serenity::CreateInputText::new(
+                serenity::InputTextStyle::Paragraph,
+                "One comment for the candidate",
+                "comment",
+            )
+            .max_length(crate::interview::group::MAX_COMMENT_CHARS as u16)
+            .required(true),
+        ),
+    ];
+    let modal = serenity::CreateModal::new(
+        format!("group:ratemodal:{channel}:{round}"),
+        "Rate the answer",
+    )
+    .components(rows);
+    press
+        .create_response(http, serenity::CreateInteractionResponse::Modal(modal))
+        .await?;
+    Ok(())
+}
+
+async fn on_group_rating(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    submit: &serenity::ModalInteraction,
+) -> Result<(), Error> {
+    let reply = |text: String| {
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new()
+                .content(limits::truncate(&text, limits::MESSAGE_CHARS))
+                .ephemeral(true)
+                .allowed_mentions(no_pings()),
+        )
+    };
+    let Some(("ratemodal", channel, Some(round))) = parse_group_id(&submit.data.custom_id) else {
+        submit
+            .create_response(http, reply("This form is no longer active.".into()))
+            .await?;
+        return Ok(());
+    };
+    let mut score_text = String::new();
+    let mut comment = String::new();
+    for row in &submit.data.components {
+        for component in &row.components {
+            if let serenity::ActionRowComponent::InputText(input) = component {
+                let value = input.value.clone().unwrap_or_default();
+                match input.custom_id.as_str() {
+                    "score" => score_text = value,
+                    "comment" => comment = value,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let Ok(score) = score_text.trim().parse::<u8>() else {
+        submit
+            .create_response(
+                http,
+                reply(format!(
+                    "The score must be a number from 1 to 5, not \"{}\".",
+                    limits::truncate(score_text.trim(), 20)
+                )),
+            )
+            .await?;
+        return Ok(());
+    };
+    let actor = actor_of(&submit.user);
+    let event = GroupEvent::Rate {
+        rater: group::user_key(actor.id),
+        round,
+        score,
+        comment,
+    };
+    let Some(applied) = group::apply(data, channel, event, Some(&actor)).await? else {
+        submit
+            .create_response(http, reply("This group session is over.".into()))
+            .await?;
+        return Ok(());
+    };
+    let mut notes = applied.outcome.refusals.clone();
+    notes.extend(applied.outcome.confirmations.iter().cloned());
+    let text = if notes.is_empty() {
+        "Thanks.".to_string()
+    } else {
+        notes.join("\n")
+    };
+    submit.create_response(http, reply(text)).await?;
+    group::carry_out(data, http, applied).await;
     Ok(())
 }

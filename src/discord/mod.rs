@@ -8,6 +8,7 @@
 //! | `commands/` | one file per slash command group |
 //! | `daily/` | the daily question: one scheduler for every server, posts, answers, streaks |
 //! | `solo.rs` | solo interviews: routing messages and clicks, carrying out effects |
+//! | `group.rs` | group mock interviews: lobby, rounds in a thread, votes, ratings, scoreboard |
 //! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
 //! | `limits.rs` | Discord's size limits, trimming and splitting |
 //! | `throttle.rs` | per-session acknowledgement throttle (rate limits hold under load) |
@@ -18,6 +19,7 @@ mod commands;
 mod daily;
 mod data;
 mod events;
+mod group;
 pub mod limits;
 mod render;
 mod solo;
@@ -97,6 +99,7 @@ pub async fn run(
     data.solo.load_from_store(&*store)?;
     let armed = daily::load(&data).map_err(|e| BotError::Daily(e.to_string()))?;
     tracing::info!(armed, "daily posts scheduled");
+    data.group.load_from_store(&*store)?;
 
     let dev_guild = config.discord.dev_guild_id;
     let setup_data = data.clone();
@@ -139,6 +142,7 @@ pub async fn run(
         client.http.clone(),
         tick_every,
     ));
+    let group_ticker = tokio::spawn(group::ticker(data.clone(), client.http.clone(), tick_every));
     let shard_manager = client.shard_manager.clone();
     let result = tokio::select! {
         result = client.start() => result.map_err(BotError::Client),
@@ -150,6 +154,7 @@ pub async fn run(
     };
     ticker.abort();
     scheduler.abort();
+    group_ticker.abort();
     store.flush()?;
     result
 }

@@ -1,6 +1,7 @@
 //! Slash commands, one file per group. Doc comments are the descriptions users see.
 
 mod daily;
+mod group;
 mod help;
 mod interview;
 mod me;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<poise::Command<Arc<Data>, Error>> {
     vec![
         interview::interview(),
         daily::daily(),
+        group::group(),
         me::history(),
         me::stats(),
         me::export(),
