@@ -341,6 +341,10 @@ async fn admins_set_it_up_it_posts_once_with_a_thread_and_members_get_their_own_
     let carol = get_feedback(&w.discord, w.carol, &post, "2026-11-29").await;
     assert!(carol.contains("You have not answered yet"), "{carol}");
     assert!(carol.contains(&format!("<#{thread}>")), "{carol}");
+    // An answer that arrives empty (Message Content intent off) gets the reason instead.
+    w.discord.send_message(thread, w.carol, "");
+    let blind = feedback_until(&w.discord, w.carol, &post, "2026-11-29", "Message Content").await;
+    assert!(blind.contains("can't read messages"), "{blind}");
 
     // Alice adds her result; the re-click analyses the whole answer again.
     answer(&w.discord, thread, w.alice, RESULT).await;

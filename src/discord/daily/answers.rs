@@ -54,6 +54,10 @@ pub async fn on_message(
     let Some(thread) = thread_ref(data, message.channel_id.get())? else {
         return Ok(false);
     };
+    // Empty content from a person in a server means the Message Content intent is off.
+    if !message.author.bot && message.content.is_empty() && message.attachments.is_empty() {
+        data.daily.set_blind(thread.guild);
+    }
     let session = answers_session(thread.guild, thread.date);
     if collect(data, &session, message)?.is_some_and(MessageUpsert::is_new) {
         let (user, channel) = (message.author.id.get(), message.channel_id.get());
@@ -280,6 +284,14 @@ fn feedback(data: &Data, user: u64, guild: GuildId, date: Date) -> Result<Reply,
     let where_to = thread.map_or("the thread under the question".to_string(), |t| {
         format!("<#{t}>")
     });
+    if mine.is_empty() && data.daily.is_blind(guild) {
+        return Err(Error::user(
+            "I can't read messages in this server (the Message Content permission is off for \
+             me), so I can't see answers typed in the thread. Ask a server admin to turn on \
+             the bot's Message Content intent; meanwhile `/interview start` in a DM with me \
+             coaches any answer.",
+        ));
+    }
     if mine.is_empty() {
         return Err(Error::user(format!(
             "You have not answered yet. Write your answer in {where_to} (one message or \

@@ -47,6 +47,8 @@ pub struct DailyState {
     threads: Mutex<HashMap<u64, Option<ThreadRef>>>,
     /// Answer threads read back from Discord since startup (what was written while away).
     caught_up: Mutex<HashSet<u64>>,
+    /// Servers where a member's answer arrived empty: the Message Content intent is off.
+    blind: Mutex<HashSet<GuildId>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +103,14 @@ impl DailyState {
 
     fn cache_thread(&self, channel: u64, reference: Option<ThreadRef>) {
         lock(&self.threads).insert(channel, reference);
+    }
+
+    fn set_blind(&self, guild: GuildId) {
+        lock(&self.blind).insert(guild);
+    }
+
+    fn is_blind(&self, guild: GuildId) -> bool {
+        lock(&self.blind).contains(&guild)
     }
 
     fn is_caught_up(&self, thread: u64) -> bool {
