@@ -2,6 +2,7 @@
 //! clicks and modal submits of solo interviews, and answers in daily-question threads.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
@@ -13,6 +14,12 @@ use super::limits;
 use super::solo::{self, Driven, Origin};
 use crate::interview::group::Event as GroupEvent;
 use crate::interview::solo::{is_done_command, Event};
+
+/// serenity hands every gateway event to its own task, so an edit sent right after its message
+/// can overtake the create and be dropped as an edit of nothing. An edit of a message not
+/// collected yet waits this long first, so the create is applied. (A Done that overtakes
+/// messages is handled by [`solo::collect_missed`].)
+const SETTLE: Duration = Duration::from_millis(250);
 
 pub async fn handle(
     framework: poise::FrameworkContext<'_, Arc<Data>, Error>,
@@ -37,6 +44,10 @@ pub async fn handle(
             let message = event.id.get();
             if daily::on_edit(data, channel, message, event.author.as_ref(), &text).await? {
                 return Ok(());
+            }
+            if data.solo.owner_of_message(channel, message).await.is_none() {
+                // Not collected (yet): its create may still be on the way.
+                tokio::time::sleep(SETTLE).await;
             }
             if let Some(group_channel) = data.group.channel_of_thread(channel) {
                 let edit = GroupEvent::Edit { id: message, text };
