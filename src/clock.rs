@@ -54,6 +54,22 @@ impl Clock for ManualClock {
     }
 }
 
+/// Timestamps as RFC 3339 text, exact to the nanosecond: readable in `/export` files, stable
+/// across jiff versions. Stored attempts and group sessions both use it (`#[serde(with = ...)]`).
+pub(crate) mod timestamp_text {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(at)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::bank::line_of;
+
 /// Where the config is looked for when no path is given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/bar-raiser.toml";
 /// Environment variable that overrides `data_dir`.
@@ -280,15 +282,6 @@ fn hide_string_values(message: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

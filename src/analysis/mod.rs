@@ -64,6 +64,17 @@ impl Section {
         }
     }
 
+    /// The capitalised name shown to people: feedback cards, reports, the group scoreboard.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Situation => "Situation",
+            Section::Task => "Task",
+            Section::Action => "Action",
+            Section::Result => "Result",
+            Section::Other => "Other",
+        }
+    }
+
     fn star_index(self) -> Option<usize> {
         match self {
             Section::Situation => Some(0),

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use rand::seq::SliceRandom;
 
 pub use error::{BankError, EntryName, Problem, ProblemKind, Subject};
+/// Shared with the config loader, which reports TOML errors by line the same way.
+pub(crate) use load::line_of;
 pub use load::{MAX_FOLLOW_UPS, MAX_ID_LEN};
 
 /// A Leadership Principle.

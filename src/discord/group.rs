@@ -14,9 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{no_pings, Data, Error};
 use super::limits::{self, truncate};
-use super::render::Card;
+use super::render::{tick, Card};
 use super::solo::{say, send_cards};
-use crate::analysis::Section;
 use crate::interview::group::{
     channel_key, CloseReason, Context as CoreContext, Effect, Event, FeedbackItem, GroupSession,
     PanelRating, Scoreboard,
@@ -624,14 +623,6 @@ async fn close_lobby(
     Ok(())
 }
 
-fn tick(ok: bool) -> &'static str {
-    if ok {
-        "✅"
-    } else {
-        "❌"
-    }
-}
-
 /// One compact card per participant: five fit well within a message's limits.
 pub fn feedback_card(name: &str, item: &FeedbackItem) -> Card {
     let star = format!(
@@ -810,7 +801,7 @@ fn scoreboard_card(state: &GroupState, board: &Scoreboard) -> Card {
         .most_missed
         .iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(section, n)| format!("{} ({n})", section_name(*section)))
+        .map(|(section, n)| format!("{} ({n})", section.title()))
         .collect();
     Card {
         title: format!("Scoreboard — {} round(s)", board.rounds_played),
@@ -825,16 +816,6 @@ fn scoreboard_card(state: &GroupState, board: &Scoreboard) -> Card {
         )],
         footer: Some("Every answer is in each person's /history and /stats.".into()),
         colour: COLOUR,
-    }
-}
-
-fn section_name(section: Section) -> &'static str {
-    match section {
-        Section::Situation => "Situation",
-        Section::Task => "Task",
-        Section::Action => "Action",
-        Section::Result => "Result",
-        Section::Other => "Other",
     }
 }
 

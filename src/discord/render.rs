@@ -4,7 +4,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::limits::{self, truncate};
-use crate::analysis::{LengthVerdict, Report, Section};
+use crate::analysis::{LengthVerdict, Report};
 use crate::bank::{Bank, Question};
 
 /// Embed colours: neutral for questions, by score for feedback.
@@ -150,21 +150,12 @@ fn score_colour(score: u8) -> u32 {
     }
 }
 
-fn tick(ok: bool) -> &'static str {
+/// ✅ or ❌: the checklist mark on feedback cards.
+pub(crate) fn tick(ok: bool) -> &'static str {
     if ok {
         "✅"
     } else {
         "❌"
-    }
-}
-
-fn section_title(section: Section) -> &'static str {
-    match section {
-        Section::Situation => "Situation",
-        Section::Task => "Task",
-        Section::Action => "Action",
-        Section::Result => "Result",
-        Section::Other => "Other",
     }
 }
 
@@ -177,14 +168,10 @@ pub fn feedback_cards(report: &Report, question: Option<&Question>) -> Vec<Card>
             (Some(evidence), true) => format!(
                 "{} **{}** — “{}”",
                 tick(true),
-                section_title(presence.section),
+                presence.section.title(),
                 truncate(evidence, 160)
             ),
-            _ => format!(
-                "{} **{}** — missing",
-                tick(false),
-                section_title(presence.section)
-            ),
+            _ => format!("{} **{}** — missing", tick(false), presence.section.title()),
         };
         star_lines.push(line);
     }

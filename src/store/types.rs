@@ -6,6 +6,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::timestamp_text;
+
 /// Who an item belongs to, namespaced by surface: `discord:123456`, `local:alice`.
 ///
 /// Any string is accepted; keys are length-prefixed on disk, so no byte is reserved.
@@ -222,21 +224,6 @@ pub struct ForgetReport {
     pub messages: usize,
     pub user_settings: bool,
     pub markers: usize,
-}
-
-/// Timestamps as RFC 3339 text: readable in `/export` files and stable across jiff versions.
-pub(crate) mod timestamp_text {
-    use jiff::Timestamp;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(at)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::analysis::{LengthVerdict, Report, Section};
+use crate::analysis::{LengthVerdict, Report};
 
 const QUOTE_CHARS: usize = 90;
 
@@ -23,7 +23,7 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(out, "STAR")?;
     for presence in &r.sections {
-        let name = title(presence.section);
+        let name = presence.section.title();
         match &presence.evidence {
             Some(quote) => writeln!(out, "  [x] {name:<9} \"{}\"", shorten(quote))?,
             None => writeln!(out, "  [ ] {name:<9} missing")?,
@@ -86,16 +86,6 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "Next step: {}", r.next_step)?;
     writeln!(out, "Follow-up: {}", r.follow_up)?;
     Ok(())
-}
-
-fn title(section: Section) -> &'static str {
-    match section {
-        Section::Situation => "Situation",
-        Section::Task => "Task",
-        Section::Action => "Action",
-        Section::Result => "Result",
-        Section::Other => "Other",
-    }
 }
 
 fn list(items: &[String]) -> String {

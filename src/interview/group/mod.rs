@@ -49,6 +49,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Bank;
+use crate::clock::timestamp_text;
 
 pub use settings::{GroupMode, Requested, Settings, SettingsError, MAX_ANSWER_MINUTES, MAX_ROUNDS};
 pub use types::{
@@ -538,19 +539,4 @@ fn later(at: Timestamp, by: SignedDuration) -> Timestamp {
 
 fn minutes(m: i64) -> SignedDuration {
     SignedDuration::from_secs(m.saturating_mul(60))
-}
-
-/// Timestamps as RFC 3339 text, exact to the nanosecond.
-mod timestamp_text {
-    use jiff::Timestamp;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(at)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
 }

@@ -8,17 +8,12 @@ use rand::SeedableRng;
 
 use crate::analysis::{self, MAX_ANSWER_CHARS};
 use crate::bank::{Bank, Question};
+use crate::interview::solo::is_done_command;
 
 use super::{
     later, Collected, Context, Effect, FeedbackItem, GroupAttempt, GroupMode, GroupSession, Phase,
     Refusal, Review, Round, RoundEnd, REVIEW_MINUTES,
 };
-
-/// Whether a message is the word "done" and nothing else (any case, trailing punctuation).
-pub fn is_done_word(text: &str) -> bool {
-    let word = text.trim().trim_end_matches(['.', '!']).trim();
-    word.eq_ignore_ascii_case("done")
-}
 
 impl Round {
     /// `user`'s answer so far: their messages in order, joined with newlines.
@@ -171,7 +166,7 @@ impl GroupSession {
         if id <= round.after_id || round.messages.contains_key(&id) || round.removed.contains(&id) {
             return Some(self);
         }
-        if is_done_word(&text) {
+        if is_done_command(&text) {
             return self.done(user, false, ctx, fx);
         }
         if text.trim().is_empty() {
