@@ -600,6 +600,13 @@ pub const RESULT: &[(&str, f32)] = &[
     ("mentioned me", 2.0),
     ("engagement", 0.8),
     ("the highest", 1.0),
+    ("without a single", 2.5),
+    ("months without", 2.0),
+    ("weeks without", 2.0),
+    ("haven't had", 2.0),
+    ("hasn't had", 2.0),
+    ("started using", 1.5),
+    ("no incidents", 2.0),
 ];
 
 /// Pronoun-led verbs that describe a state, not a step ("I was", "we had").

@@ -206,3 +206,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_outcome_told_as_a_quiet_spell_is_a_measured_result() {
+    let text = "I was the data engineer and our nightly ETL failed twice a week.\n\
+                I wrote a retry with backoff and moved the job an hour earlier.\n\
+                after that we went 3 months without a single failed run";
+    let r = report(text);
+    let last = r.sentences.last().map(|s| s.section);
+    assert_eq!(last, Some(Section::Result), "{:?}", r.sentences);
+    assert!(r.quantified_result);
+}
