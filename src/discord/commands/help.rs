@@ -14,6 +14,10 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
 numbers in the result, length, a score from 1 to 5, the one next step, and a bar-raiser follow-up.\n\
 • **Answer** opens a form with one box per STAR section. **Hint** shows what the question really \
 tests. **Skip** gives another question. **Cancel** stops.\n\n\
+**Group mock interviews**\n\
+• `/group start [rounds] [lp] [mode] [answer_minutes]` — a lobby here and a thread for the session. \
+Join, then the host presses **Begin**. *everyone*: all answer each question, then vote for the best \
+answer. *hot seat*: one candidate per round, the others rate the answer.\n\n\
 **Daily question**\n\
 • Answer the day's question in its thread, then press **Get feedback**: private coaching, saved \
 in your history, and your daily streak grows.\n\
