@@ -9,7 +9,7 @@ use bar_raiser::store::{Store, UserKey};
 use serde_json::json;
 use support::bot::{open_store, TestBot};
 use support::solo::{
-    assert_all_clean, feedback_count, long_message, reply_text, solo_id, start_interview,
+    answer, assert_all_clean, feedback_count, long_message, reply_text, solo_id, start_interview,
     wait_feedback, wait_reacted, world, ACTION, RESULT, SITUATION, TASK,
 };
 
@@ -158,11 +158,7 @@ async fn the_same_interview_in_a_dm_runs_right_there() {
     );
 
     for text in [SITUATION, TASK, ACTION] {
-        let id = w.discord.send_message(dm, w.alice, text);
-        bot.wait_session(w.alice, "the DM message collected", |s| {
-            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-        })
-        .await;
+        answer(&bot, &w, w.alice, dm, text).await;
     }
     w.discord.send_message(dm, w.alice, "Done.");
     let feedback = wait_feedback(&w.discord, dm, 0).await;
@@ -251,12 +247,7 @@ async fn an_edit_updates_the_answer_and_a_deleted_message_leaves_it() {
 
     let mut ids = Vec::new();
     for text in [SITUATION, TASK, ACTION, ASIDE] {
-        let id = w.discord.send_message(thread, w.alice, text);
-        bot.wait_session(w.alice, "the message collected", |s| {
-            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-        })
-        .await;
-        ids.push(id);
+        ids.push(answer(&bot, &w, w.alice, thread, text).await);
     }
     let edited = format!("{ACTION} As a result, checkout errors fell from 8% to 0.2% in an hour.");
     w.discord.edit_message(ids[2], &edited);
@@ -307,11 +298,7 @@ async fn everyone_and_role_mentions_are_quoted_back_without_pinging() {
          paged because checkout errors spiked to 8% after a config push."
     );
     for text in [situation.as_str(), TASK, ACTION, RESULT] {
-        let id = w.discord.send_message(thread, w.alice, text);
-        bot.wait_session(w.alice, "the message collected", |s| {
-            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-        })
-        .await;
+        answer(&bot, &w, w.alice, thread, text).await;
     }
     w.discord.send_message(thread, w.alice, "done");
     let feedback = wait_feedback(&w.discord, thread, 0).await;
@@ -410,11 +397,7 @@ async fn a_click_on_someone_elses_interview_is_refused_privately() {
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let question = start_interview(&w.discord, w.alice, w.channel, json!({})).await;
     let thread = question.channel_id;
-    let id = w.discord.send_message(thread, w.alice, SITUATION);
-    bot.wait_session(w.alice, "the message collected", |s| {
-        s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-    })
-    .await;
+    answer(&bot, &w, w.alice, thread, SITUATION).await;
     let before = bot.session(w.alice).expect("a session");
 
     for action in ["done", "cancel", "skip", "hint"] {
@@ -501,11 +484,7 @@ async fn two_people_interview_at_once_without_crosstalk() {
         (w.alice, alice_thread, RESULT),
     ];
     for (user, thread, text) in turns {
-        let id = w.discord.send_message(thread, user, text);
-        bot.wait_session(user, "the message collected", |s| {
-            s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-        })
-        .await;
+        answer(&bot, &w, user, thread, text).await;
     }
     // Bob speaking in the practice channel is not part of any answer.
     w.discord

@@ -10,18 +10,10 @@ use jiff::SignedDuration;
 use serde_json::json;
 use support::bot::{open_store, TestBot};
 use support::solo::{
-    answer_with_form, assert_all_clean, feedback_count, reply_text, solo_id, start_interview,
-    wait_feedback, wait_question, wait_reacted, world, ACTION, RESULT, SITUATION, TASK,
+    answer, answer_with_form, assert_all_clean, feedback_count, reply_text, solo_id,
+    start_interview, wait_feedback, wait_question, wait_reacted, world, ACTION, RESULT, SITUATION,
+    TASK,
 };
-
-/// Sends `text` as `user` in `channel` and waits until the bot stored it in the session.
-async fn answer(bot: &TestBot, w: &support::solo::World, user: u64, channel: u64, text: &str) {
-    let id = w.discord.send_message(channel, user, text);
-    bot.wait_session(user, "the message collected", |s| {
-        s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
-    })
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_mid_answer_loses_nothing() {

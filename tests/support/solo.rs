@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bar_raiser::clock::ManualClock;
 
-use super::bot::start_instant;
+use super::bot::{start_instant, TestBot};
 use super::discord::{FakeDiscord, MessageView};
 
 pub const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
@@ -105,6 +105,17 @@ pub fn feedback_count(discord: &FakeDiscord, channel: u64) -> usize {
         .iter()
         .filter(|m| m.all_text().contains("Feedback — score"))
         .count()
+}
+
+/// Sends `text` as `user` in `channel` and waits until the bot stored it in the session; returns
+/// the message id.
+pub async fn answer(bot: &TestBot, w: &World, user: u64, channel: u64, text: &str) -> u64 {
+    let id = w.discord.send_message(channel, user, text);
+    bot.wait_session(user, "the message collected", |s| {
+        s.is_some_and(|s| s["session"]["messages"].get(id.to_string()).is_some())
+    })
+    .await;
+    id
 }
 
 /// Waits until the bot reacted to `message` (its quiet acknowledgement of a collected message).
