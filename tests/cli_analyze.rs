@@ -4,8 +4,15 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bar-raiser"))
-        .args(args)
+    finish(
+        Command::new(env!("CARGO_BIN_EXE_bar-raiser")).args(args),
+        stdin,
+    )
+}
+
+/// Starts `command` with `stdin` piped in and collects its output.
+fn finish(command: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,19 +135,13 @@ fn a_missing_file_is_an_error_naming_the_path() {
 }
 
 fn run_in(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bar-raiser"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("BAR_RAISER_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bar-raiser");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin).expect("write stdin");
-    }
-    child.wait_with_output().expect("wait for bar-raiser")
+    finish(
+        Command::new(env!("CARGO_BIN_EXE_bar-raiser"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("BAR_RAISER_CONFIG"),
+        stdin,
+    )
 }
 
 const COMPLETE: &str = "I was the on-call SRE for an online retailer during a flash sale.\n\
