@@ -1,6 +1,6 @@
 //! Analyzer throughput: the whole labeled corpus, a ~350-word and a ~600-word answer, and one
 //! answer repeated 1×, 4× and 16× (to show growth is linear). Throughput is in bytes, so
-//! criterion reports MB/s.
+//! criterion reports MB/s; the `analyzer_answers` group counts answers, for answers/second.
 //!
 //! `cargo bench --bench analyzer` (add `-- --quick` for a short run).
 
@@ -83,6 +83,25 @@ fn bench(c: &mut Criterion) {
         let text = BASE.repeat(times);
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("repeat", times), &text, |b, t| {
+            b.iter(|| black_box(analyze(black_box(t), None)))
+        });
+    }
+    group.finish();
+
+    // The same inputs counted in answers, so criterion reports answers/second.
+    let mut group = c.benchmark_group("analyzer_answers");
+    group.throughput(Throughput::Elements(corpus.len() as u64));
+    group.bench_function(format!("corpus_{}_answers", corpus.len()), |b| {
+        b.iter(|| {
+            for answer in &corpus {
+                let _ = black_box(analyze(black_box(answer), None));
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    for words in [350usize, 600] {
+        let text = answer_of(words);
+        group.bench_with_input(BenchmarkId::new("answer_words", words), &text, |b, t| {
             b.iter(|| black_box(analyze(black_box(t), None)))
         });
     }

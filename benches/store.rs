@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bar_raiser::store::{
-    stats, Attempt, AttemptId, AttemptSummary, CollectedMessage, Mode, SledOptions, SledStore,
-    StarPresence, Store, UserKey,
+    stats, Attempt, AttemptId, AttemptSummary, CollectedMessage, Mode, SessionRecord, SledOptions,
+    SledStore, StarPresence, Store, UserKey,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use jiff::tz::TimeZone;
@@ -67,6 +67,24 @@ fn attempt(user: &UserKey, n: usize) -> Attempt {
         guild: None,
         started_at: at,
         finished_at: at,
+    }
+}
+
+/// An in-progress solo session record as the bot stores it: about 1.5 kB of JSON.
+fn in_progress_session(user: &UserKey) -> SessionRecord {
+    let messages: serde_json::Map<String, serde_json::Value> = (0..5)
+        .map(|n| (format!("{}", 1_000 + n), serde_json::json!(ANSWER)))
+        .collect();
+    SessionRecord {
+        key: "solo:discord:writer".into(),
+        owner: user.clone(),
+        participants: Vec::new(),
+        state: serde_json::json!({
+            "session": {"question_id": "ownership-1", "phase": "Answering", "messages": messages},
+            "channel_id": 1,
+            "thread": true,
+        }),
+        updated_at: base(),
     }
 }
 
@@ -162,6 +180,12 @@ fn bench_store(c: &mut Criterion) {
                     .expect("collect");
             })
         });
+        // What the Discord adapter does per collected message: the whole in-progress session
+        // (here with 5 answer messages) stored and flushed.
+        let session = in_progress_session(&writer);
+        group.bench_function("persist_session_flushed", |b| {
+            b.iter(|| store.put_session(&session).expect("persist"))
+        });
         for own in OWN_SIZES {
             let user = owner(own);
             group.bench_with_input(BenchmarkId::new("history_10", own), &user, |b, user| {
@@ -177,6 +201,11 @@ fn bench_store(c: &mut Criterion) {
         group.finish();
 
         let rounds = 31;
+        summary.push((
+            "persist_session_flushed".into(),
+            others,
+            median(rounds, || store.put_session(&session).expect("persist")),
+        ));
         summary.push((
             "record_attempt_flushed".into(),
             others,

@@ -6,6 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::daily::DailyState;
 use super::group::GroupRegistry;
+use super::pace::{Outbound, CALLS_PER_SECOND};
 use super::solo::SoloRegistry;
 use super::throttle::Throttle;
 use crate::bank::Bank;
@@ -23,6 +24,8 @@ pub struct Data {
     pub group: GroupRegistry,
     pub acks: Throttle,
     pub daily: DailyState,
+    /// The REST budget every call outside interaction callbacks goes through.
+    pub outbound: Arc<Outbound>,
 }
 
 impl Data {
@@ -41,6 +44,7 @@ impl Data {
             group: GroupRegistry::default(),
             acks: Throttle::new(std::time::Duration::from_secs(1)),
             daily: DailyState::default(),
+            outbound: Arc::new(Outbound::new(CALLS_PER_SECOND)),
         }
     }
 }

@@ -159,6 +159,7 @@ async fn on_message(
     if warn {
         solo::say(
             http,
+            &data.outbound,
             channel,
             "I can't read messages in this server (the Message Content permission is off for \
              me), so nothing you type here reaches me. Use the **Answer** button for a form, \
@@ -314,6 +315,7 @@ async fn on_component(
         solo::collect_missed(data, http, owner, press.id.get()).await;
     }
     if solo::drive(data, http, owner, event, Origin::Owner).await? == Driven::NoSession {
+        data.outbound.reply().await;
         press
             .create_followup(
                 http,

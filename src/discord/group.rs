@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{no_pings, Data, Error};
 use super::limits::{self, truncate};
+use super::pace::Outbound;
 use super::render::{tick, Card};
 use super::solo::{say, send_cards};
 use crate::interview::group::{
@@ -204,6 +205,7 @@ async fn post_lobby(
     now: jiff::Timestamp,
 ) -> Result<(), Error> {
     let channel = state.channel_id;
+    data.outbound.reply().await;
     let lobby = serenity::ChannelId::new(channel)
         .send_message(
             http,
@@ -220,6 +222,7 @@ async fn post_lobby(
         ),
         limits::THREAD_NAME_CHARS,
     );
+    data.outbound.reply().await;
     let thread = serenity::ChannelId::new(channel)
         .create_thread_from_message(
             http,
@@ -448,6 +451,7 @@ async fn perform(
     effect: Effect,
 ) -> Result<(), serenity::Error> {
     let thread = state.thread_id;
+    let pace = &*data.outbound;
     match effect {
         // Shown to the actor by the caller (see `Outcome`).
         Effect::Refused { .. } | Effect::Voted { .. } | Effect::Rated { .. } => {}
@@ -458,6 +462,7 @@ async fn perform(
             update_lobby(data, http, state, true).await?;
             say(
                 http,
+                pace,
                 thread,
                 &format!(
                     "{} left; {} is the host now.",
@@ -480,6 +485,7 @@ async fn perform(
             let Some(question) = data.bank.question(&question_id) else {
                 return say(
                     http,
+                    pace,
                     thread,
                     "This round's question is no longer in the bank.",
                 )
@@ -514,7 +520,14 @@ async fn perform(
                 footer: Some(format!("question id: {}", question.id)),
                 colour: COLOUR,
             };
-            send_cards(http, thread, vec![card], round_buttons(state.channel_id)).await?;
+            send_cards(
+                http,
+                pace,
+                thread,
+                vec![card],
+                round_buttons(state.channel_id),
+            )
+            .await?;
         }
         Effect::Collected {
             user, message_id, ..
@@ -531,6 +544,7 @@ async fn perform(
         } => {
             say(
                 http,
+                pace,
                 thread,
                 &format!(
                     "{}: that message was not added — your answer would pass {limit} \
@@ -542,7 +556,13 @@ async fn perform(
         }
         Effect::Finished { .. } | Effect::Edited { .. } | Effect::Removed { .. } => {}
         Effect::Warning { round, .. } => {
-            say(http, thread, &format!("One minute left in round {round}.")).await?;
+            say(
+                http,
+                pace,
+                thread,
+                &format!("One minute left in round {round}."),
+            )
+            .await?;
         }
         Effect::Record(_) => {}
         Effect::RoundClosed {
@@ -557,9 +577,16 @@ async fn perform(
             candidate,
             feedback,
             ratings,
-        } => panel_feedback(http, state, round, &candidate, feedback, &ratings).await?,
+        } => panel_feedback(http, pace, state, round, &candidate, feedback, &ratings).await?,
         Effect::Scoreboard(board) => {
-            send_cards(http, thread, vec![scoreboard_card(state, &board)], vec![]).await?;
+            send_cards(
+                http,
+                pace,
+                thread,
+                vec![scoreboard_card(state, &board)],
+                vec![],
+            )
+            .await?;
         }
         Effect::Closed(reason) => {
             let text = match reason {
@@ -569,8 +596,9 @@ async fn perform(
                 CloseReason::Abandoned => "Everyone left, so the session is over.",
                 CloseReason::LobbyExpired => "Nobody began the session, so the lobby closed.",
             };
-            say(http, thread, text).await?;
+            say(http, pace, thread, text).await?;
             close_lobby(http, state, text).await?;
+            pace.reply().await;
             serenity::ChannelId::new(thread)
                 .edit_thread(http, serenity::EditThread::new().archived(true))
                 .await?;
@@ -671,10 +699,11 @@ async fn round_closed(
     candidate: Option<String>,
 ) -> Result<(), serenity::Error> {
     let thread = state.thread_id;
-    let _ = data;
+    let pace = &*data.outbound;
     if feedback.is_empty() {
         say(
             http,
+            pace,
             thread,
             &format!("Round {round} closed: nobody answered, so nothing was stored."),
         )
@@ -684,8 +713,8 @@ async fn round_closed(
             .iter()
             .map(|item| feedback_card(&name_of(state, &item.user), item))
             .collect();
-        say(http, thread, &format!("**Round {round} feedback**")).await?;
-        send_cards(http, thread, cards, vec![]).await?;
+        say(http, pace, thread, &format!("**Round {round} feedback**")).await?;
+        send_cards(http, pace, thread, cards, vec![]).await?;
     }
     let channel = state.channel_id;
     if !vote_for.is_empty() {
@@ -701,6 +730,7 @@ async fn round_closed(
             serenity::CreateSelectMenuKind::String { options },
         )
         .placeholder("Vote for the best answer (not yourself)");
+        pace.reply().await;
         serenity::ChannelId::new(thread)
             .send_message(
                 http,
@@ -718,6 +748,7 @@ async fn round_closed(
             "Rate the answer",
             serenity::ButtonStyle::Primary,
         );
+        pace.reply().await;
         serenity::ChannelId::new(thread)
             .send_message(
                 http,
@@ -736,6 +767,7 @@ async fn round_closed(
 
 async fn panel_feedback(
     http: &serenity::Http,
+    pace: &Outbound,
     state: &GroupState,
     round: u32,
     candidate: &str,
@@ -769,7 +801,7 @@ async fn panel_feedback(
         footer: None,
         colour: COLOUR,
     });
-    send_cards(http, state.thread_id, cards, vec![]).await
+    send_cards(http, pace, state.thread_id, cards, vec![]).await
 }
 
 fn scoreboard_card(state: &GroupState, board: &Scoreboard) -> Card {

@@ -12,6 +12,7 @@
 //! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
 //! | `limits.rs` | Discord's size limits, trimming and splitting |
 //! | `throttle.rs` | per-session acknowledgement throttle (rate limits hold under load) |
+//! | `pace.rs` | the global REST budget: replies paced, acknowledgements in spare slots |
 //! | `chart.rs` | the `/stats` chart image |
 
 mod chart;
@@ -21,6 +22,7 @@ mod data;
 mod events;
 mod group;
 pub mod limits;
+mod pace;
 mod render;
 mod solo;
 mod throttle;
@@ -59,6 +61,19 @@ pub enum BotError {
     Store(#[from] crate::store::StoreError),
     #[error("daily question: {0}")]
     Daily(String),
+}
+
+/// The feedback on an answer as the bot sends it: one list of embeds per Discord message, packed
+/// to fit the embed limits. Public so the benchmarks can measure rendering; the bot itself
+/// renders through its solo adapter.
+pub fn feedback_messages(
+    report: &crate::analysis::Report,
+    question: Option<&crate::bank::Question>,
+) -> Vec<Vec<serenity::CreateEmbed>> {
+    render::pack(render::feedback_cards(report, question))
+        .iter()
+        .map(|cards| cards.iter().map(render::Card::to_embed).collect())
+        .collect()
 }
 
 /// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: without it, answers typed
@@ -143,6 +158,7 @@ pub async fn run(
         tick_every,
     ));
     let group_ticker = tokio::spawn(group::ticker(data.clone(), client.http.clone(), tick_every));
+    let acknowledgements = tokio::spawn(data.outbound.clone().run_acknowledgements());
     let shard_manager = client.shard_manager.clone();
     let result = tokio::select! {
         result = client.start() => result.map_err(BotError::Client),
@@ -155,6 +171,7 @@ pub async fn run(
     ticker.abort();
     scheduler.abort();
     group_ticker.abort();
+    acknowledgements.abort();
     store.flush()?;
     result
 }

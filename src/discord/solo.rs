@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{no_pings, Data, Error};
 use super::limits;
+use super::pace::Outbound;
 use super::render::{self, Card};
 use super::throttle::Gate;
 use crate::interview::record;
@@ -335,6 +336,7 @@ pub fn controls(user: u64, with_skip: bool) -> Vec<serenity::CreateActionRow> {
 /// Sends cards as one or more messages, the last one carrying `components`.
 pub async fn send_cards(
     http: &serenity::Http,
+    pace: &Outbound,
     channel: u64,
     cards: Vec<Card>,
     components: Vec<serenity::CreateActionRow>,
@@ -348,6 +350,7 @@ pub async fn send_cards(
         if index + 1 == count && !components.is_empty() {
             message = message.components(components.clone());
         }
+        pace.reply().await;
         serenity::ChannelId::new(channel)
             .send_message(http, message)
             .await?;
@@ -356,8 +359,14 @@ pub async fn send_cards(
 }
 
 /// Sends plain text, split to fit.
-pub async fn say(http: &serenity::Http, channel: u64, text: &str) -> Result<(), serenity::Error> {
+pub async fn say(
+    http: &serenity::Http,
+    pace: &Outbound,
+    channel: u64,
+    text: &str,
+) -> Result<(), serenity::Error> {
     for part in limits::split(text, limits::MESSAGE_CHARS) {
+        pace.reply().await;
         serenity::ChannelId::new(channel)
             .send_message(
                 http,
@@ -379,6 +388,7 @@ async fn perform(
     react: bool,
 ) {
     let channel = before.channel_id;
+    let pace = &*data.outbound;
     for effect in effects {
         let result =
             match effect {
@@ -400,6 +410,7 @@ async fn perform(
                 } => {
                     say(
                         http,
+                        pace,
                         channel,
                         &format!(
                             "That message was not added: your answer would go past the limit of \
@@ -411,6 +422,7 @@ async fn perform(
                 }
                 Effect::NothingToAnalyse => say(
                     http,
+                    pace,
                     channel,
                     "I have nothing to analyse yet: type your answer here (as many messages as \
                      you like) or use the **Answer** button, then press **Done**.",
@@ -420,6 +432,7 @@ async fn perform(
                     let question = data.bank.question(&before.session.question_id);
                     let mut result = send_cards(
                         http,
+                        pace,
                         channel,
                         render::feedback_cards(&report, question),
                         vec![],
@@ -429,6 +442,7 @@ async fn perform(
                         let number = before.session.follow_ups.len() + 1;
                         result = send_cards(
                             http,
+                            pace,
                             channel,
                             vec![render::follow_up_card(&follow_up, number)],
                             controls(user, false),
@@ -439,21 +453,37 @@ async fn perform(
                 }
                 Effect::Hint { question_id } => match data.bank.question(&question_id) {
                     Some(question) => {
-                        send_cards(http, channel, vec![render::hint_card(question)], vec![]).await
+                        send_cards(
+                            http,
+                            pace,
+                            channel,
+                            vec![render::hint_card(question)],
+                            vec![],
+                        )
+                        .await
                     }
-                    None => say(http, channel, "This question has no hint.").await,
+                    None => say(http, pace, channel, "This question has no hint.").await,
                 },
                 Effect::Ask { question_id } => match data.bank.question(&question_id) {
                     Some(question) => {
                         let card =
                             render::question_card(&data.bank, question, "Here is a new question.");
-                        send_cards(http, channel, vec![card], controls(user, true)).await
+                        send_cards(http, pace, channel, vec![card], controls(user, true)).await
                     }
-                    None => say(http, channel, "That question is no longer in the bank.").await,
+                    None => {
+                        say(
+                            http,
+                            pace,
+                            channel,
+                            "That question is no longer in the bank.",
+                        )
+                        .await
+                    }
                 },
                 Effect::Reminder { idle_minutes } => {
                     say(
                         http,
+                        pace,
                         channel,
                         &format!(
                         "Still there? It has been {idle_minutes} minutes. Your answer so far is \
@@ -462,7 +492,7 @@ async fn perform(
                     )
                     .await
                 }
-                Effect::Closed(reason) => close(http, before, reason).await,
+                Effect::Closed(reason) => close(http, pace, before, reason).await,
             };
         if let Err(err) = result {
             // The session and any attempt are already stored; only this reply was lost.
@@ -473,6 +503,7 @@ async fn perform(
 
 async fn close(
     http: &serenity::Http,
+    pace: &Outbound,
     state: &SoloState,
     reason: CloseReason,
 ) -> Result<(), serenity::Error> {
@@ -492,8 +523,9 @@ async fn close(
             "This interview was idle for too long with no answer, so I closed it. Nothing was stored."
         }
     };
-    say(http, state.channel_id, text).await?;
+    say(http, pace, state.channel_id, text).await?;
     if state.thread {
+        pace.reply().await;
         serenity::ChannelId::new(state.channel_id)
             .edit_thread(http, serenity::EditThread::new().archived(true))
             .await?;
@@ -502,7 +534,8 @@ async fn close(
 }
 
 /// Reacts to a collected message at once, or once per second per person when they type fast
-/// (the newest message of a burst gets the trailing reaction).
+/// (the newest message of a burst gets the trailing reaction). The reaction itself goes out in
+/// a slot of the REST budget no reply needs (see `pace.rs`).
 pub fn acknowledge(
     data: &Arc<Data>,
     http: &Arc<serenity::Http>,
@@ -512,10 +545,7 @@ pub fn acknowledge(
 ) {
     let now = Instant::now();
     match data.acks.gate(user, now) {
-        Gate::Now => {
-            let http = http.clone();
-            tokio::spawn(async move { react(&http, channel, message).await });
-        }
+        Gate::Now => data.outbound.acknowledge(http, user, channel, message),
         Gate::Later(delay) => {
             set_pending(data, user, channel, message);
             let http = http.clone();
@@ -523,7 +553,7 @@ pub fn acknowledge(
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
                 if let Some((channel, message)) = take_pending(&data, user) {
-                    react(&http, channel, message).await;
+                    data.outbound.acknowledge(&http, user, channel, message);
                 }
             });
         }
@@ -567,19 +597,6 @@ fn take_pending(data: &Data, user: u64) -> Option<(u64, u64)> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&user)
-}
-
-async fn react(http: &serenity::Http, channel: u64, message: u64) {
-    let result = serenity::ChannelId::new(channel)
-        .create_reaction(
-            http,
-            serenity::MessageId::new(message),
-            serenity::ReactionType::Unicode("✅".to_string()),
-        )
-        .await;
-    if let Err(err) = result {
-        tracing::debug!(channel, message, "could not react: {err}");
-    }
 }
 
 /// Checks idle sessions every `every`: reminders, then expiry (analysed and stored).

@@ -118,8 +118,14 @@ pub async fn start(
 
     let intro = format!("<@{user}>, here is your question.");
     let card = render::question_card(&data.bank, chosen, &intro);
-    if let Err(err) =
-        solo::send_cards(&http, channel_id, vec![card], solo::controls(user, true)).await
+    if let Err(err) = solo::send_cards(
+        &http,
+        &data.outbound,
+        channel_id,
+        vec![card],
+        solo::controls(user, true),
+    )
+    .await
     {
         // Without the question there is no interview: undo it so the next start is clean.
         data.store.delete_session(&solo::session_key(user))?;
@@ -138,6 +144,7 @@ pub async fn start(
     } else {
         format!("Your interview is ready in <#{channel_id}>.")
     };
+    data.outbound.reply().await;
     ctx.send(
         poise::CreateReply::default()
             .content(format!("{here}{note}"))
@@ -161,6 +168,7 @@ fn cannot_message_user(err: &serenity::Error) -> bool {
 /// right there. Returns the channel, whether it is a thread, and a note for the person.
 async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     let http = &ctx.serenity_context().http;
+    let pace = &ctx.data().outbound;
     let here = ctx.channel_id();
     if ctx.guild_id().is_none() {
         return Ok((here.get(), false, String::new()));
@@ -173,8 +181,10 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         .kind(serenity::ChannelType::PrivateThread)
         .invitable(false)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+    pace.reply().await;
     match here.create_thread(http, private).await {
         Ok(thread) => {
+            pace.reply().await;
             thread.id.add_thread_member(http, ctx.author().id).await?;
             return Ok((thread.id.get(), true, String::new()));
         }
@@ -183,6 +193,7 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     let public = serenity::CreateThread::new(name)
         .kind(serenity::ChannelType::PublicThread)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+    pace.reply().await;
     match here.create_thread(http, public).await {
         Ok(thread) => {
             return Ok((
@@ -195,6 +206,7 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         }
         Err(err) => tracing::info!("public thread not possible here: {err}"),
     }
+    pace.reply().await;
     let dm = ctx.author().id.create_dm_channel(http).await.map_err(|_| {
         Error::user(
             "I can't open a thread in this channel and your DMs are closed to me. Ask an admin \
@@ -221,6 +233,7 @@ async fn forward(ctx: Context<'_>, event: Event, done_text: &str) -> Result<(), 
             "You have no interview open. Start one with `/interview start`.",
         )),
         solo::Driven::Applied => {
+            data.outbound.reply().await;
             ctx.send(
                 poise::CreateReply::default()
                     .content(done_text)

@@ -29,6 +29,7 @@ pub async fn history(
     let count = usize::from(count.unwrap_or(10).clamp(1, 25));
     let attempts = data.store.history(&user, count)?;
     if attempts.is_empty() {
+        data.outbound.reply().await;
         ctx.send(ephemeral(
             "No attempts yet. Start one with `/interview start`.",
         ))
@@ -56,6 +57,7 @@ pub async fn history(
             truncate(question, 90)
         ));
     }
+    data.outbound.reply().await;
     ctx.send(ephemeral(lines.join("\n"))).await?;
     Ok(())
 }
@@ -120,6 +122,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         Ok(png) => reply = reply.attachment(serenity::CreateAttachment::bytes(png, "stats.png")),
         Err(err) => tracing::warn!("{err}"),
     }
+    ctx.data().outbound.reply().await;
     ctx.send(reply).await?;
     Ok(())
 }
@@ -132,6 +135,7 @@ pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
     let document = ctx.data().store.export_user(&user)?;
     let bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| Error::Internal(format!("export cannot be serialised: {e}")))?;
+    ctx.data().outbound.reply().await;
     ctx.send(
         ephemeral("Here is all your data.").attachment(serenity::CreateAttachment::bytes(
             bytes,

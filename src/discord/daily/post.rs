@@ -170,6 +170,7 @@ pub async fn post_day(
             "no channel is set".into(),
         );
     };
+    data.outbound.reply().await;
     let message = match target
         .send_message(http, build_post(guild, date, &settings, &text))
         .await
@@ -235,6 +236,8 @@ async fn finish(
     let builder = serenity::CreateThread::new(name)
         .kind(serenity::ChannelType::PublicThread)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+    // Both calls of a post count against the bot's REST budget, shared with everything else.
+    data.outbound.reply().await;
     let thread_problem = match channel_id(channel) {
         Some(target) => match target
             .create_thread_from_message(http, serenity::MessageId::new(message), builder)

@@ -49,6 +49,17 @@ impl FakeDiscord {
         self.shared.core().calls.clone()
     }
 
+    /// The calls from `mark()` position `from` on (those still kept): lets a load driver
+    /// follow the log without copying all of it on every poll.
+    pub fn calls_since(&self, from: usize) -> Vec<RecordedCall> {
+        let core = self.shared.core();
+        let start = from.saturating_sub(core.calls_base);
+        core.calls
+            .get(start..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    }
+
     pub fn calls_matching(&self, pred: impl Fn(&RecordedCall) -> bool) -> Vec<RecordedCall> {
         self.shared
             .core()

@@ -62,7 +62,7 @@
 //! `wait_until(what, |d| ..)`, `try_wait_until(timeout, |d| ..) -> Option` (no panic).
 //!
 //! # Inspecting
-//! `calls()`, `calls_matching(|c| ..)`, `messages_in(channel)`, `all_messages()`, `message(id)`,
+//! `calls()`, `calls_since(mark)`, `calls_matching(|c| ..)`, `messages_in(channel)`, `all_messages()`, `message(id)`,
 //! `channel(id)`, `threads_of(parent)`, `thread_members(thread)`, `interaction(id)`,
 //! `replies_to(interaction)`, `registered_commands()` / `command(name)`, `violations()`,
 //! `mention_leaks()` / `unintended_mention_leaks()`, `unknown_routes()`, `dispatches()`,

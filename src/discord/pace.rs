@@ -1,0 +1,189 @@
+//! One budget for every REST call the bot makes outside interaction callbacks: Discord allows
+//! about 50 a second in total, and the bot keeps under that by itself, even where serenity's
+//! ratelimiter is off (a loopback Discord, an API proxy).
+//!
+//! Two lanes share the budget:
+//! - replies (questions, feedback, thread set-up, closing words) wait for the next evenly spaced
+//!   slot, first come first served, so nothing a person waits for is ever dropped;
+//! - acknowledgements of collected messages (the ✅ reaction) only use slots no reply wants.
+//!   While replies take the whole budget they wait, coalesced to the newest message per person,
+//!   and go out as soon as there is room.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use tokio::time::Instant;
+
+/// Calls per second the bot allows itself: Discord's global limit is 50; the rest is headroom
+/// for timing jitter between the bot and Discord's clock.
+pub const CALLS_PER_SECOND: u32 = 45;
+
+/// A message waiting for its acknowledgement.
+#[derive(Clone)]
+struct PendingAck {
+    http: Arc<serenity::Http>,
+    channel: u64,
+    message: u64,
+}
+
+#[derive(Default)]
+struct AckQueue {
+    /// Users in the order their first pending acknowledgement arrived.
+    order: VecDeque<u64>,
+    /// The newest message per user.
+    newest: HashMap<u64, PendingAck>,
+}
+
+/// The shared outbound budget.
+pub struct Outbound {
+    interval: Duration,
+    /// The next free slot on the steady schedule.
+    next_slot: Mutex<Instant>,
+    acks: Mutex<AckQueue>,
+    acks_waiting: tokio::sync::Notify,
+}
+
+impl Outbound {
+    pub fn new(calls_per_second: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / calls_per_second.max(1),
+            next_slot: Mutex::new(Instant::now()),
+            acks: Mutex::new(AckQueue::default()),
+            acks_waiting: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Waits for this reply's slot. Call once per REST call, right before making it.
+    pub async fn reply(&self) {
+        let slot = self.reserve(Instant::now());
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Books the next slot at or after `now`.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (*next).max(now);
+        *next = slot + self.interval;
+        slot
+    }
+
+    /// Takes a slot at `now` only when no reply is waiting for one; otherwise says how long
+    /// until the schedule is free.
+    fn spare_slot(&self, now: Instant) -> Result<(), Duration> {
+        let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
+        if *next <= now {
+            *next = now + self.interval;
+            Ok(())
+        } else {
+            Err(*next - now)
+        }
+    }
+
+    /// Reacts ✅ to `message` now if the budget has room, else queues it; a newer message of the
+    /// same user replaces a queued one.
+    pub fn acknowledge(&self, http: &Arc<serenity::Http>, user: u64, channel: u64, message: u64) {
+        let mut queue = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = PendingAck {
+            http: http.clone(),
+            channel,
+            message,
+        };
+        // Room in the budget and nobody ahead: react at once.
+        if queue.order.is_empty() && self.spare_slot(Instant::now()).is_ok() {
+            drop(queue);
+            tokio::spawn(react(pending));
+            return;
+        }
+        if queue.newest.insert(user, pending).is_none() {
+            queue.order.push_back(user);
+        }
+        drop(queue);
+        self.acks_waiting.notify_one();
+    }
+
+    fn next_ack(&self) -> Option<PendingAck> {
+        let mut queue = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+        let user = queue.order.pop_front()?;
+        queue.newest.remove(&user)
+    }
+
+    /// Sends queued acknowledgements in spare slots, until the bot stops.
+    pub async fn run_acknowledgements(self: Arc<Self>) {
+        loop {
+            self.acks_waiting.notified().await;
+            loop {
+                if self.acks.lock().map(|q| q.order.is_empty()).unwrap_or(true) {
+                    break;
+                }
+                while let Err(wait) = self.spare_slot(Instant::now()) {
+                    tokio::time::sleep(wait.max(self.interval)).await;
+                }
+                if let Some(ack) = self.next_ack() {
+                    tokio::spawn(react(ack));
+                }
+            }
+        }
+    }
+}
+
+async fn react(ack: PendingAck) {
+    let result = serenity::ChannelId::new(ack.channel)
+        .create_reaction(
+            &ack.http,
+            serenity::MessageId::new(ack.message),
+            serenity::ReactionType::Unicode("✅".to_string()),
+        )
+        .await;
+    if let Err(err) = result {
+        tracing::debug!(ack.channel, ack.message, "could not react: {err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_get_evenly_spaced_slots() {
+        let pace = Outbound::new(50);
+        let t0 = Instant::now();
+        let slots: Vec<Duration> = (0..4).map(|_| pace.reserve(t0) - t0).collect();
+        let ms = Duration::from_millis;
+        assert_eq!(slots, vec![ms(0), ms(20), ms(40), ms(60)]);
+        // After a quiet spell the next reply goes at once.
+        assert_eq!(pace.reserve(t0 + ms(500)), t0 + ms(500));
+    }
+
+    #[test]
+    fn acknowledgements_only_take_slots_no_reply_booked() {
+        let pace = Outbound::new(50);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        for _ in 0..3 {
+            pace.reserve(t0);
+        }
+        // Replies hold the schedule until t0 + 60 ms.
+        assert_eq!(pace.spare_slot(t0 + ms(25)), Err(ms(35)));
+        assert_eq!(pace.spare_slot(t0 + ms(60)), Ok(()));
+        // The acknowledgement took that slot: the next reply waits behind it.
+        assert_eq!(pace.reserve(t0 + ms(60)), t0 + ms(80));
+    }
+
+    #[test]
+    fn acknowledgements_coalesce_to_the_newest_message_per_person() {
+        let pace = Outbound::new(50);
+        // Replies hold the budget for the next minute, so acknowledgements queue.
+        pace.reserve(Instant::now() + Duration::from_secs(60));
+        let http = Arc::new(serenity::Http::new("token"));
+        pace.acknowledge(&http, 1, 10, 100);
+        pace.acknowledge(&http, 2, 20, 200);
+        pace.acknowledge(&http, 1, 10, 101);
+        let first = pace.next_ack().expect("person 1 queued first");
+        assert_eq!((first.channel, first.message), (10, 101), "newest wins");
+        let second = pace.next_ack().expect("person 2");
+        assert_eq!((second.channel, second.message), (20, 200));
+        assert!(pace.next_ack().is_none());
+    }
+}
