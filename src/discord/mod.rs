@@ -24,6 +24,7 @@ mod group;
 pub mod limits;
 mod pace;
 mod render;
+mod retry;
 mod solo;
 mod throttle;
 

@@ -351,9 +351,7 @@ pub async fn send_cards(
             message = message.components(components.clone());
         }
         pace.reply().await;
-        serenity::ChannelId::new(channel)
-            .send_message(http, message)
-            .await?;
+        super::retry::send_message(http, channel, message).await?;
     }
     Ok(())
 }
@@ -367,14 +365,14 @@ pub async fn say(
 ) -> Result<(), serenity::Error> {
     for part in limits::split(text, limits::MESSAGE_CHARS) {
         pace.reply().await;
-        serenity::ChannelId::new(channel)
-            .send_message(
-                http,
-                serenity::CreateMessage::new()
-                    .content(part)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        super::retry::send_message(
+            http,
+            channel,
+            serenity::CreateMessage::new()
+                .content(part)
+                .allowed_mentions(no_pings()),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -390,110 +388,120 @@ async fn perform(
     let channel = before.channel_id;
     let pace = &*data.outbound;
     for effect in effects {
-        let result =
-            match effect {
-                Effect::Collected { message_id, .. } => {
-                    if react {
-                        acknowledge(data, http, user, channel, message_id);
-                    }
-                    Ok(())
+        let result = match effect {
+            Effect::Collected { message_id, .. } => {
+                if react {
+                    acknowledge(data, http, user, channel, message_id);
                 }
-                Effect::Removed { message_id } => {
-                    forget_pending(data, user, message_id);
-                    Ok(())
-                }
-                Effect::Edited { .. } | Effect::Record(_) => Ok(()),
-                Effect::TooLong {
-                    limit,
-                    chars_so_far,
-                    ..
-                } => {
-                    say(
-                        http,
-                        pace,
-                        channel,
-                        &format!(
-                            "That message was not added: your answer would go past the limit of \
+                Ok(())
+            }
+            Effect::Removed { message_id } => {
+                forget_pending(data, user, message_id);
+                Ok(())
+            }
+            Effect::Edited { .. } | Effect::Record(_) => Ok(()),
+            Effect::TooLong {
+                limit,
+                chars_so_far,
+                ..
+            } => {
+                say(
+                    http,
+                    pace,
+                    channel,
+                    &format!(
+                        "That message was not added: your answer would go past the limit of \
                          {limit} characters (it has {chars_so_far} so far). Press **Done** for \
                          feedback on what you have, or shorten an earlier message."
-                        ),
-                    )
-                    .await
-                }
-                Effect::NothingToAnalyse => say(
+                    ),
+                )
+                .await
+            }
+            Effect::NothingToAnalyse => {
+                say(
                     http,
                     pace,
                     channel,
                     "I have nothing to analyse yet: type your answer here (as many messages as \
                      you like) or use the **Answer** button, then press **Done**.",
                 )
-                .await,
-                Effect::Feedback { report, follow_up } => {
-                    let question = data.bank.question(&before.session.question_id);
-                    let mut result = send_cards(
+                .await
+            }
+            Effect::Feedback { report, follow_up } => {
+                let question = data.bank.question(&before.session.question_id);
+                let mut result = send_cards(
+                    http,
+                    pace,
+                    channel,
+                    render::feedback_cards(&report, question),
+                    vec![],
+                )
+                .await;
+                if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
+                    let number = before.session.follow_ups.len() + 1;
+                    result = send_cards(
                         http,
                         pace,
                         channel,
-                        render::feedback_cards(&report, question),
-                        vec![],
+                        vec![render::follow_up_card(&follow_up, number)],
+                        controls(user, false),
                     )
                     .await;
-                    if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
-                        let number = before.session.follow_ups.len() + 1;
-                        result = send_cards(
-                            http,
-                            pace,
-                            channel,
-                            vec![render::follow_up_card(&follow_up, number)],
-                            controls(user, false),
-                        )
-                        .await;
-                    }
-                    result
                 }
-                Effect::Hint { question_id } => match data.bank.question(&question_id) {
-                    Some(question) => {
-                        send_cards(
-                            http,
-                            pace,
-                            channel,
-                            vec![render::hint_card(question)],
-                            vec![],
-                        )
-                        .await
+                if result.is_err() {
+                    // The attempt is stored; say so, so the person does not think it lost.
+                    let notice = "I could not post all of your feedback here (Discord \
+                                      refused the message). Your answer and its analysis are \
+                                      saved: see `/history`.";
+                    if say(http, pace, channel, notice).await.is_ok() {
+                        tracing::warn!(user, channel, "feedback not delivered; told the person");
                     }
-                    None => say(http, pace, channel, "This question has no hint.").await,
-                },
-                Effect::Ask { question_id } => match data.bank.question(&question_id) {
-                    Some(question) => {
-                        let card =
-                            render::question_card(&data.bank, question, "Here is a new question.");
-                        send_cards(http, pace, channel, vec![card], controls(user, true)).await
-                    }
-                    None => {
-                        say(
-                            http,
-                            pace,
-                            channel,
-                            "That question is no longer in the bank.",
-                        )
-                        .await
-                    }
-                },
-                Effect::Reminder { idle_minutes } => {
+                }
+                result
+            }
+            Effect::Hint { question_id } => match data.bank.question(&question_id) {
+                Some(question) => {
+                    send_cards(
+                        http,
+                        pace,
+                        channel,
+                        vec![render::hint_card(question)],
+                        vec![],
+                    )
+                    .await
+                }
+                None => say(http, pace, channel, "This question has no hint.").await,
+            },
+            Effect::Ask { question_id } => match data.bank.question(&question_id) {
+                Some(question) => {
+                    let card =
+                        render::question_card(&data.bank, question, "Here is a new question.");
+                    send_cards(http, pace, channel, vec![card], controls(user, true)).await
+                }
+                None => {
                     say(
                         http,
                         pace,
                         channel,
-                        &format!(
-                        "Still there? It has been {idle_minutes} minutes. Your answer so far is \
-                         saved; add to it or press **Done** for feedback."
-                    ),
+                        "That question is no longer in the bank.",
                     )
                     .await
                 }
-                Effect::Closed(reason) => close(http, pace, before, reason).await,
-            };
+            },
+            Effect::Reminder { idle_minutes } => {
+                say(
+                    http,
+                    pace,
+                    channel,
+                    &format!(
+                        "Still there? It has been {idle_minutes} minutes. Your answer so far is \
+                         saved; add to it or press **Done** for feedback."
+                    ),
+                )
+                .await
+            }
+            Effect::Closed(reason) => close(http, pace, before, reason).await,
+        };
         if let Err(err) = result {
             // The session and any attempt are already stored; only this reply was lost.
             tracing::warn!(user, channel, "could not deliver a reply: {err}");

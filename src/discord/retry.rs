@@ -1,0 +1,49 @@
+//! Posting a message again when Discord says it did not take it. Under a loopback Discord the
+//! ratelimiter is off, so a 429 reaches the bot and handling it is the bot's job.
+//!
+//! Only answers that mean "not processed" are retried: 429 (rate limited) and 502/503/504 (the
+//! request did not reach Discord's backend). A 500 may have created the message already, so it
+//! is not retried: a doubled feedback is worse than a failure the person is told about.
+
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+
+/// Attempts in total, and the pause before the second and third.
+const ATTEMPTS: usize = 3;
+const PAUSES: [Duration; 2] = [Duration::from_millis(500), Duration::from_millis(1500)];
+
+fn not_processed(err: &serenity::Error) -> bool {
+    match err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response)) => {
+            matches!(response.status_code.as_u16(), 429 | 502 | 503 | 504)
+        }
+        _ => false,
+    }
+}
+
+/// Sends `message` to `channel`, retrying what Discord did not process.
+pub async fn send_message(
+    http: &serenity::Http,
+    channel: u64,
+    message: serenity::CreateMessage,
+) -> Result<serenity::Message, serenity::Error> {
+    let mut attempt = 0;
+    loop {
+        match serenity::ChannelId::new(channel)
+            .send_message(http, message.clone())
+            .await
+        {
+            Err(err) if attempt + 1 < ATTEMPTS && not_processed(&err) => {
+                tracing::info!(
+                    channel,
+                    attempt,
+                    "Discord did not take a message, retrying: {err}"
+                );
+                tokio::time::sleep(PAUSES[attempt.min(PAUSES.len() - 1)]).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
