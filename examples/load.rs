@@ -17,9 +17,11 @@
 //! 3. the figures: dispatch → the bot's first REST call for it (from the emulator's clock),
 //!    acknowledgements within 3 s, errors, REST calls per second, peak memory, store size.
 //!
+//! 4. daily: `--daily-servers` servers each run `/daily set` for the same minute; every post's
+//!    delay after that minute and the REST rate meanwhile.
+//!
 //! The bot runs in its own process so its memory is its own; the emulator and the driver share
-//! this one. `--groups` and `--daily-servers` are accepted but not run yet: the group and daily
-//! Discord adapters were not on main when this was written (the report says so).
+//! this one. `--groups` is accepted but not run yet (the report says so).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -51,7 +53,7 @@ struct Args {
     /// Group sessions (not run yet: no group adapter on main).
     #[arg(long, default_value_t = 50)]
     groups: usize,
-    /// Servers with a daily post due in the same minute (not run yet: no daily adapter on main).
+    /// Servers with a daily post due in the same minute (0: skip).
     #[arg(long, default_value_t = 1000)]
     daily_servers: usize,
     /// In-progress sessions stored before startup, for memory per open session (0: skip).
@@ -109,11 +111,14 @@ async fn run(args: Args) -> Result<(), String> {
         let figures = interview_run(&bot, &args).await?;
         report.put("run", figures);
     }
+    if args.daily_servers > 0 {
+        let figures = daily_run(&bot, args.daily_servers).await?;
+        report.put("daily", figures);
+    }
     report.put(
         "todo",
         json!({
-            "groups": format!("{} group sessions NOT RUN: no /group adapter on main yet", args.groups),
-            "daily_servers": format!("{} daily posts in one minute NOT RUN: no /daily adapter on main yet", args.daily_servers),
+            "groups": format!("{} group sessions NOT RUN: the /group adapter landed after this driver was written", args.groups),
         }),
     );
 
@@ -845,6 +850,87 @@ fn percentiles(values: &mut [f64]) -> Value {
         "p99": round1(at(0.99)),
         "max": round1(values[values.len() - 1]),
     })
+}
+
+// ----- phase 3: daily posts due in the same minute ---------------------------------------------
+
+/// `servers` servers each set a daily question for the same minute (UTC); measures how long
+/// after that minute each post went out and the REST rate meanwhile.
+async fn daily_run(bot: &Path, servers: usize) -> Result<Value, String> {
+    use support::discord::perms;
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let discord = FakeDiscord::start_with(emulator_options()).await;
+    let mut places = Vec::with_capacity(servers);
+    for s in 0..servers {
+        let guild = discord.add_guild(&format!("Daily {s}"));
+        let channel = discord.add_text_channel(guild, "daily");
+        let admins = discord.add_role(guild, "Admins", perms::MANAGE_GUILD);
+        let admin = discord.add_user(&format!("admin-{s}"));
+        discord.add_member(guild, admin, &[admins]);
+        places.push((channel, admin));
+    }
+    let process = BotProcess::spawn(bot, &discord, dir.path())?;
+    wait_registered(&discord).await;
+    // The minute after next, so every /daily set is answered before it.
+    let now = jiff::Timestamp::now();
+    let due =
+        jiff::Timestamp::from_second((now.as_second() / 60 + 2) * 60).map_err(|e| e.to_string())?;
+    let due_text = due.strftime("%H:%M").to_string();
+    let due_in = Duration::from_millis(
+        u64::try_from(due.as_millisecond() - now.as_millisecond()).unwrap_or(0),
+    );
+    let due_at = Instant::now() + due_in;
+    let gate = EventGate::new(200);
+    for &(channel, admin) in &places {
+        gate.wait().await;
+        discord.slash_command(
+            admin,
+            channel,
+            "daily set",
+            json!({"channel": channel.to_string(), "time": due_text, "timezone": "UTC"}),
+        );
+    }
+    let channels: HashSet<u64> = places.iter().map(|(c, _)| *c).collect();
+    let posted = |d: &FakeDiscord| {
+        d.calls_matching(|c| {
+            c.method == "POST"
+                && c.route == "/channels/{id}/messages"
+                && c.succeeded()
+                && c.id_after("channels")
+                    .is_some_and(|ch| channels.contains(&ch))
+        })
+    };
+    let deadline = due_at + Duration::from_secs(180);
+    let mut posts = posted(&discord);
+    while posts.len() < servers && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        posts = posted(&discord);
+    }
+    // Threads of the last posts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let delays: Vec<f64> = posts
+        .iter()
+        .map(|c| c.at.saturating_duration_since(due_at).as_secs_f64())
+        .collect();
+    let late = delays.iter().filter(|d| **d > 60.0).count();
+    let last = delays.iter().copied().fold(0.0, f64::max);
+    let window_max = discord.max_calls_in_window(Duration::from_secs(1), |c| {
+        !c.path.starts_with("/interactions/") && c.at >= due_at
+    });
+    let problems = process.problems();
+    process.stop().await?;
+    Ok(json!({
+        "servers": servers,
+        "due_utc": due_text,
+        "posts_out": posts.len(),
+        "posts_later_than_60s": late,
+        "seconds_due_to_last_post": round1(last),
+        "max_rest_calls_in_any_1s_after_due": window_max,
+        "max_rest_calls_in_any_1s_whole_run": discord.max_calls_per_second(),
+        "violations": discord.violations().len(),
+        "bot_warn_or_error_lines": problems.len(),
+        "bot_log_sample": problems.iter().take(3).collect::<Vec<_>>(),
+    }))
 }
 
 // ----- output -----------------------------------------------------------------------------------
