@@ -158,7 +158,7 @@ impl Default for Options {
             heartbeat_interval: Duration::from_millis(41_250),
             ack_deadline: Duration::from_secs(3),
             token_lifetime: Duration::from_secs(15 * 60),
-            wait_timeout: Duration::from_secs(15),
+            wait_timeout: Duration::from_secs(30),
             echo_bot_messages: true,
             global_rate_limit: None,
             record_bodies: true,
