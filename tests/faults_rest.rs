@@ -215,3 +215,31 @@ async fn slow_posts_and_rate_limited_reactions_do_not_break_deadlines_or_lose_an
     w.discord.clear_faults();
     assert_eq!(attempts(w).await, 1);
 }
+
+/// Adding the person to their new private thread is rate limited once: the bot retries it (the
+/// call is idempotent) and the interview starts as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_thread_member_add_is_retried_and_the_interview_starts() {
+    let w = world().await;
+    let route = "/channels/{id}/thread-members/{id}";
+    w.discord.inject_fault(
+        "PUT",
+        route,
+        1,
+        Fault::RateLimited {
+            retry_after: 0.3,
+            global: false,
+        },
+    );
+    let thread = answered(&w).await;
+    assert!(w.discord.thread_members(thread).contains(&w.alice));
+    let tries = w
+        .discord
+        .calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.route == route)
+        .count();
+    assert_eq!(tries, 2, "one refused, one retried");
+    w.discord.assert_clean();
+    w.bot.stop().await;
+}

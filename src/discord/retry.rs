@@ -47,3 +47,27 @@ pub async fn send_message(
         }
     }
 }
+
+/// Runs an idempotent call (one that does the same thing however often it runs, such as adding
+/// a member to a thread) again when Discord did not process it. Any status but 429/502–504 is
+/// returned at once.
+pub async fn idempotent<T, F, Fut>(what: &str, mut call: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(err) if attempt + 1 < ATTEMPTS && not_processed(&err) => {
+                tracing::info!(
+                    attempt,
+                    "{what}: Discord did not process it ({err}); retrying"
+                );
+                tokio::time::sleep(PAUSES[attempt.min(PAUSES.len() - 1)]).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

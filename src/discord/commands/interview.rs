@@ -185,7 +185,11 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     match here.create_thread(http, private).await {
         Ok(thread) => {
             pace.reply().await;
-            thread.id.add_thread_member(http, ctx.author().id).await?;
+            let user = ctx.author().id;
+            super::super::retry::idempotent("adding the user to their thread", || {
+                thread.id.add_thread_member(http, user)
+            })
+            .await?;
             return Ok((thread.id.get(), true, String::new()));
         }
         Err(err) => tracing::info!("private thread not possible here: {err}"),
