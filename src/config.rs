@@ -59,6 +59,7 @@ pub struct Config {
     pub questions_dir: PathBuf,
     pub interview: InterviewConfig,
     pub group: GroupConfig,
+    pub cooldowns: CooldownConfig,
     pub discord: DiscordConfig,
     /// Where the config came from, for error messages. Not a key.
     #[serde(skip)]
@@ -87,6 +88,63 @@ pub struct GroupConfig {
     pub default_rounds: u8,
     /// Minutes to answer in a round when `/group start` does not say.
     pub answer_minutes: u32,
+    /// Most group sessions running at once in one server.
+    pub max_open_per_server: u32,
+    /// Most group sessions one person hosts at once.
+    pub max_open_per_host: u32,
+    /// Most group sessions one person is in at once (hosting counts).
+    pub max_joined_per_person: u32,
+}
+
+/// Seconds a person waits before using the same work-starting command again (0: no wait).
+/// Other people are never affected by someone's cooldown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CooldownConfig {
+    pub interview_start_seconds: u32,
+    pub group_start_seconds: u32,
+    pub stats_seconds: u32,
+    pub export_seconds: u32,
+    pub daily_now_seconds: u32,
+}
+
+/// The longest cooldown the config accepts: an hour.
+pub const MAX_COOLDOWN_SECONDS: u32 = 3600;
+
+impl Default for CooldownConfig {
+    fn default() -> Self {
+        Self {
+            interview_start_seconds: 5,
+            group_start_seconds: 10,
+            stats_seconds: 5,
+            export_seconds: 10,
+            daily_now_seconds: 5,
+        }
+    }
+}
+
+impl CooldownConfig {
+    /// The cooldowns as the quota rules take them.
+    pub fn settings(&self) -> crate::quota::CooldownSettings {
+        crate::quota::CooldownSettings {
+            interview_start: self.interview_start_seconds,
+            group_start: self.group_start_seconds,
+            stats: self.stats_seconds,
+            export: self.export_seconds,
+            daily_now: self.daily_now_seconds,
+        }
+    }
+}
+
+impl GroupConfig {
+    /// The caps on open groups as the quota rules take them.
+    pub fn caps(&self) -> crate::quota::CapLimits {
+        crate::quota::CapLimits {
+            per_server: self.max_open_per_server,
+            per_host: self.max_open_per_host,
+            per_person: self.max_joined_per_person,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -105,6 +163,7 @@ impl Default for Config {
             questions_dir: PathBuf::from("questions"),
             interview: InterviewConfig::default(),
             group: GroupConfig::default(),
+            cooldowns: CooldownConfig::default(),
             discord: DiscordConfig::default(),
             source: None,
         }
@@ -128,6 +187,9 @@ impl Default for GroupConfig {
             max_participants: 8,
             default_rounds: 3,
             answer_minutes: 5,
+            max_open_per_server: 10,
+            max_open_per_host: 1,
+            max_joined_per_person: 2,
         }
     }
 }
@@ -238,6 +300,41 @@ impl Config {
                 format!("must be between 1 and 30, not {}", g.answer_minutes),
             ));
         }
+        let caps = [
+            ("group.max_open_per_server", g.max_open_per_server, 1000),
+            ("group.max_open_per_host", g.max_open_per_host, 25),
+            ("group.max_joined_per_person", g.max_joined_per_person, 25),
+        ];
+        for (key, value, max) in caps {
+            if !(1..=max).contains(&value) {
+                return Err(invalid(
+                    key,
+                    format!("must be between 1 and {max}, not {value}"),
+                ));
+            }
+        }
+        let c = &self.cooldowns;
+        let cooldowns = [
+            (
+                "cooldowns.interview_start_seconds",
+                c.interview_start_seconds,
+            ),
+            ("cooldowns.group_start_seconds", c.group_start_seconds),
+            ("cooldowns.stats_seconds", c.stats_seconds),
+            ("cooldowns.export_seconds", c.export_seconds),
+            ("cooldowns.daily_now_seconds", c.daily_now_seconds),
+        ];
+        for (key, value) in cooldowns {
+            if value > MAX_COOLDOWN_SECONDS {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "must be between 0 (no cooldown) and {MAX_COOLDOWN_SECONDS} seconds, \
+                         not {value}"
+                    ),
+                ));
+            }
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));
         }
@@ -345,6 +442,46 @@ mod tests {
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("interview.idle_timeout_minutes"), "{err}");
         assert!(err.starts_with("c.toml"), "{err}");
+    }
+
+    #[test]
+    fn caps_and_cooldowns_out_of_range_name_their_key() {
+        for (text, key) in [
+            (
+                "[group]\nmax_open_per_server = 0\n",
+                "group.max_open_per_server",
+            ),
+            (
+                "[group]\nmax_open_per_host = 26\n",
+                "group.max_open_per_host",
+            ),
+            (
+                "[group]\nmax_joined_per_person = 0\n",
+                "group.max_joined_per_person",
+            ),
+            (
+                "[cooldowns]\nstats_seconds = 3601\n",
+                "cooldowns.stats_seconds",
+            ),
+            (
+                "[cooldowns]\nexport_seconds = 99999\n",
+                "cooldowns.export_seconds",
+            ),
+        ] {
+            let err = parse(text).unwrap().validate().unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let err = parse("[cooldowns]\nstats_secs = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("stats_secs") && err.contains("test.toml:2"),
+            "{err}"
+        );
+        let off = parse("[cooldowns]\ninterview_start_seconds = 0\n").unwrap();
+        assert!(off.validate().is_ok());
+        assert_eq!(off.cooldowns.settings().interview_start, 0);
+        assert_eq!(off.cooldowns.settings().stats, 5);
     }
 
     #[test]

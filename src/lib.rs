@@ -13,6 +13,7 @@
 //! | [`interview`] | interview session state machines (solo, group): events in, effects out |
 //! | [`daily`] | the daily question post: next post time in a server's timezone, rotation, streaks |
 //! | [`store`] | the `Store` trait with a sled implementation and an in-memory one for tests |
+//! | [`quota`] | per-person cooldowns on commands that start work, caps on open group sessions |
 //! | [`config`] | `config/bar-raiser.toml` plus environment overrides, validated |
 //! | [`clock`] | the injected clock: system time in production, a manual clock in tests |
 //! | [`terminal`] | the terminal adapter: practice mode and human-readable reports |
@@ -25,6 +26,7 @@ pub mod config;
 pub mod daily;
 pub mod discord;
 pub mod interview;
+pub mod quota;
 pub mod store;
 pub mod terminal;
 

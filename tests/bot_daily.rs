@@ -6,6 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use bar_raiser::clock::ManualClock;
+use bar_raiser::config::Config;
 use bar_raiser::store::{Mode, Store, UserKey};
 use jiff::Timestamp;
 use serde_json::json;
@@ -644,6 +645,10 @@ async fn a_deleted_channel_or_lost_permission_skips_that_server_only_and_show_sa
     )
     .await;
     assert!(now.contains("Posted today's question"), "{now}");
+    // Past the admin's `/daily now` cooldown (config `cooldowns.daily_now_seconds`).
+    w.clock.advance(jiff::SignedDuration::from_secs(
+        Config::default().cooldowns.daily_now_seconds.into(),
+    ));
     let again = command(
         &w.discord,
         muted.admin,

@@ -12,6 +12,7 @@ use super::throttle::Throttle;
 use crate::bank::Bank;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::quota::{Action, Cooldowns};
 use crate::store::Store;
 
 /// What every command and event handler can reach.
@@ -26,6 +27,8 @@ pub struct Data {
     pub daily: DailyState,
     /// The REST budget every call outside interaction callbacks goes through.
     pub outbound: Arc<Outbound>,
+    /// When each person last used each work-starting command.
+    pub cooldowns: std::sync::Mutex<Cooldowns>,
 }
 
 impl Data {
@@ -36,7 +39,6 @@ impl Data {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            config,
             store,
             bank,
             clock,
@@ -45,7 +47,20 @@ impl Data {
             acks: Throttle::new(std::time::Duration::from_secs(1)),
             daily: DailyState::default(),
             outbound: Arc::new(Outbound::new(CALLS_PER_SECOND)),
+            cooldowns: std::sync::Mutex::new(Cooldowns::new(config.cooldowns.settings())),
+            config,
         }
+    }
+
+    /// Lets `user` use `action` now, or refuses with how long to wait (a user error, shown
+    /// ephemerally). Time comes from the injected clock.
+    pub fn cooldown(&self, user: u64, action: Action) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_start(user, action, now)
+            .map_err(|wait| Error::user(wait.to_string()))
     }
 }
 

@@ -450,7 +450,13 @@ async fn on_group_component(
     let user = group::user_key(actor.id);
     let manage = can_manage(press.member.as_ref());
     let event = match (action, round) {
-        ("join", _) => GroupEvent::Join { user },
+        ("join", _) => {
+            let caps = data.config.group.caps();
+            if let Err(refusal) = data.group.reserve_join(channel, &user, &caps) {
+                return reply_ephemeral(http, press, &refusal.to_string()).await;
+            }
+            GroupEvent::Join { user }
+        }
         ("leave", _) => GroupEvent::Leave { user },
         ("begin", _) => GroupEvent::Begin {
             user,

@@ -21,6 +21,7 @@ use crate::interview::group::{
     channel_key, CloseReason, Context as CoreContext, Effect, Event, FeedbackItem, GroupSession,
     PanelRating, Scoreboard,
 };
+use crate::quota::{CapLimits, CapRefusal, OpenGroup, OpenGroups};
 use crate::store::{SessionRecord, Store, StoreResult, UserKey};
 
 const COLOUR: u32 = 0x8B5CF6;
@@ -47,6 +48,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<GroupState>>>;
 pub struct GroupRegistry {
     by_channel: std::sync::Mutex<HashMap<u64, Slot>>,
     by_thread: std::sync::Mutex<HashMap<u64, u64>>,
+    /// Who hosts and is in each open group, for the caps (kept beside the slots, so counting
+    /// never waits on a session's lock).
+    open: std::sync::Mutex<OpenGroups>,
 }
 
 impl GroupRegistry {
@@ -67,6 +71,7 @@ impl GroupRegistry {
 
     fn insert(&self, state: GroupState) {
         let (channel, thread) = (state.channel_id, state.thread_id);
+        self.refresh(&state);
         lock(&self.by_thread).insert(thread, channel);
         lock(&self.by_channel).insert(channel, Arc::new(tokio::sync::Mutex::new(Some(state))));
     }
@@ -86,6 +91,29 @@ impl GroupRegistry {
     fn remove(&self, channel: u64, thread: u64) {
         lock(&self.by_channel).remove(&channel);
         lock(&self.by_thread).remove(&thread);
+        lock(&self.open).remove(channel);
+    }
+
+    /// Counts a group about to open against the caps (see [`OpenGroups::reserve`]).
+    fn reserve(&self, channel: u64, group: OpenGroup, limits: &CapLimits) -> Result<(), Error> {
+        lock(&self.open)
+            .reserve(channel, group, limits)
+            .map_err(|refusal| Error::user(refusal.to_string()))
+    }
+
+    /// Whether `user` may join the group in `channel` under the caps; counts them in it.
+    pub fn reserve_join(
+        &self,
+        channel: u64,
+        user: &str,
+        limits: &CapLimits,
+    ) -> Result<(), CapRefusal> {
+        lock(&self.open).reserve_join(channel, user, limits)
+    }
+
+    /// Records who is in a group now, for the caps.
+    fn refresh(&self, state: &GroupState) {
+        lock(&self.open).update(state.channel_id, open_group(state));
     }
 
     /// Number of running groups.
@@ -95,6 +123,14 @@ impl GroupRegistry {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+fn open_group(state: &GroupState) -> OpenGroup {
+    OpenGroup {
+        server: state.guild_id,
+        host: state.session.host.clone(),
+        participants: state.session.participants.clone(),
     }
 }
 
@@ -181,6 +217,10 @@ pub async fn open(
                 "A group is already starting in this channel. One at a time per channel.",
             ));
         }
+        // Counted from here, before anything is posted, so starts at the same moment elsewhere
+        // see it.
+        data.group
+            .reserve(channel, open_group(&state), &data.config.group.caps())?;
         channels.insert(channel, slot);
     }
     match post_lobby(data, http, &mut state, now).await {
@@ -192,6 +232,7 @@ pub async fn open(
         }
         Err(err) => {
             lock(&data.group.by_channel).remove(&channel);
+            lock(&data.group.open).remove(channel);
             Err(err)
         }
     }
@@ -375,9 +416,11 @@ pub async fn apply(
     });
     match &next {
         Some(next_state) if Some(next_state) != guard.as_ref() => {
-            persist(&*data.store, next_state, ctx.now)?
+            persist(&*data.store, next_state, ctx.now)?;
+            data.group.refresh(next_state);
         }
-        Some(_) => {}
+        // Unchanged, but a refused join may have been counted in by `reserve_join`.
+        Some(next_state) => data.group.refresh(next_state),
         None => {
             data.store.delete_session(&store_key(channel))?;
             data.group.remove(channel, state.thread_id);

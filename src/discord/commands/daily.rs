@@ -14,6 +14,7 @@ use crate::daily::{
     eligible_questions, local_date, parse_time, parse_timezone, zone_suggestions, DailySchedule,
     DailySettings, GuildId, PostMarker, Zone,
 };
+use crate::quota::Action;
 
 /// The daily question: one LP question a day in a channel, with a thread for answers.
 #[poise::command(
@@ -270,6 +271,8 @@ pub async fn off(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only)]
 pub async fn now(ctx: Context<'_>) -> Result<(), Error> {
     let guild = require_admin(ctx)?;
+    ctx.data()
+        .cooldown(ctx.author().id.get(), Action::DailyNow)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
     let store = &*data.store;

@@ -4,6 +4,7 @@ use super::super::data::{no_pings, Context, Error};
 use super::super::group;
 use super::LpChoice;
 use crate::interview::group::{GroupMode, Requested, Settings, MAX_ANSWER_MINUTES, MAX_ROUNDS};
+use crate::quota::Action;
 
 /// Group mock interviews for study groups.
 #[poise::command(slash_command, guild_only, subcommands("start"), subcommand_required)]
@@ -34,6 +35,8 @@ pub async fn start(
     #[max = 30]
     answer_minutes: Option<u32>,
 ) -> Result<(), Error> {
+    ctx.data()
+        .cooldown(ctx.author().id.get(), Action::GroupStart)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
     let requested = Requested {

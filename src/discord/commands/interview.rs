@@ -7,6 +7,7 @@ use super::super::render;
 use super::super::solo::{self, Origin, SoloState};
 use super::LpChoice;
 use crate::interview::solo::{next_question, Event, SoloSession};
+use crate::quota::Action;
 use crate::store::UserKey;
 
 /// A mock interview: I ask a Leadership Principle question and coach your answer.
@@ -66,6 +67,8 @@ pub async fn start(
             )));
         }
     }
+    // After the check above: pointing to the open interview helps more than a wait.
+    data.cooldown(user, Action::InterviewStart)?;
 
     let lp_id = match lp {
         Some(choice) => Some(

@@ -5,6 +5,7 @@ use poise::serenity_prelude as serenity;
 use super::super::chart;
 use super::super::data::{no_pings, Context, Data, Error};
 use super::super::limits::{self, truncate};
+use crate::quota::Action;
 use crate::store::{stats, UserKey};
 
 fn ephemeral(text: impl Into<String>) -> poise::CreateReply {
@@ -65,6 +66,7 @@ pub async fn history(
 /// Your progress per Leadership Principle, with a chart.
 #[poise::command(slash_command)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.data().cooldown(ctx.author().id.get(), Action::Stats)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
     let user = UserKey::discord(ctx.author().id.get());
@@ -130,6 +132,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
 /// Everything bar-raiser keeps about you, as a JSON file.
 #[poise::command(slash_command)]
 pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.data().cooldown(ctx.author().id.get(), Action::Export)?;
     ctx.defer_ephemeral().await?;
     let user = UserKey::discord(ctx.author().id.get());
     let document = ctx.data().store.export_user(&user)?;

@@ -137,6 +137,7 @@ fn settings_take_config_defaults_and_name_bad_options() {
         max_participants: 8,
         default_rounds: 3,
         answer_minutes: 4,
+        ..GroupConfig::default()
     };
     let s = Settings::resolve(&Requested::default(), &config, &bank).unwrap();
     assert_eq!(s, settings(GroupMode::Everyone, 3, 4, 8));
