@@ -838,3 +838,118 @@ async fn many_servers_due_at_once_are_paced_under_discords_global_limit() {
     discord.assert_clean();
     bot.stop().await;
 }
+
+/// The question the server's rotation will post next, from the stored settings.
+fn next_in_rotation(store: &dyn Store, guild: u64) -> (String, u64) {
+    let settings = store
+        .guild_settings(&guild.to_string())
+        .expect("read settings")
+        .expect("the server has settings");
+    let rotation = &settings["daily"]["rotation"];
+    let position = rotation["position"].as_u64().unwrap_or(0);
+    let next = rotation["order"]
+        .get(usize::try_from(position).expect("small"))
+        .and_then(|id| id.as_str())
+        .expect("a question still to come in the cycle")
+        .to_string();
+    (next, position)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skipped_day_keeps_its_question_for_the_next_post() {
+    let w = world().await;
+    let main = &w.main;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    set_daily(&w.discord, main).await;
+    w.discord.set_send_allowed(main.channel, false);
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_secs(30));
+    let skipped = show_until(&w.discord, main, main.channel, "skipped").await;
+    assert!(skipped.contains("I lack permission"), "{skipped}");
+    // Nothing was posted, so nothing counts as asked: the drawn question is still next.
+    let (kept, asked) = next_in_rotation(&*bot.store, main.guild);
+    assert_eq!(asked, 0, "a skipped day uses up no question");
+
+    // Permission back: the next day's post asks exactly that question.
+    w.discord.set_send_allowed(main.channel, true);
+    w.clock
+        .set(at(BERLIN_NOON_UTC) + jiff::SignedDuration::from_hours(24));
+    let post = wait_post(&w.discord, main, "2026-11-30").await;
+    let bank = bar_raiser::bank::Bank::builtin();
+    let question = bank.question(&kept).expect("a bank question");
+    assert!(
+        post.all_text().contains(&question.text),
+        "the skipped day's question `{kept}` is posted next: {}",
+        post.all_text()
+    );
+    let (_, asked) = next_in_rotation(&*bot.store, main.guild);
+    assert_eq!(asked, 1);
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_from_a_server_its_daily_stops_and_stays_off_after_a_restart() {
+    let w = world().await;
+    let main = &w.main;
+    let other = server(&w.discord, "Study Group");
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    for server in [main, &other] {
+        set_daily(&w.discord, server).await;
+    }
+    // The other server only has an outage: nothing about it changes.
+    w.discord.guild_outage(other.guild);
+    w.discord.remove_bot_from_guild(main.guild);
+    let enabled = |store: &dyn Store, guild: u64| {
+        store
+            .guild_settings(&guild.to_string())
+            .expect("read settings")
+            .and_then(|s| s["daily"]["schedule"]["enabled"].as_bool())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while enabled(&*bot.store, main.guild) != Some(false) {
+        assert!(std::time::Instant::now() < deadline, "never turned off");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(enabled(&*bot.store, other.guild), Some(true));
+    let posts_to_main = |d: &FakeDiscord| {
+        let path = format!("/channels/{}/messages", main.channel);
+        d.calls_matching(|c| c.method == "POST" && c.path == path)
+            .len()
+    };
+
+    // Two days pass: the other server posts each day, the removed one is not even tried.
+    for (day, date) in [(0, "2026-11-29"), (1, "2026-11-30")] {
+        w.clock.set(
+            at(BERLIN_NOON_UTC)
+                + jiff::SignedDuration::from_hours(24 * day)
+                + jiff::SignedDuration::from_secs(30),
+        );
+        wait_post(&w.discord, &other, date).await;
+    }
+    assert_eq!(posts_to_main(&w.discord), 0);
+    bot.stop().await;
+
+    // After a restart it stays off, and the reason is kept with the settings.
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    w.clock.set(
+        at(BERLIN_NOON_UTC)
+            + jiff::SignedDuration::from_hours(48)
+            + jiff::SignedDuration::from_secs(30),
+    );
+    wait_post(&w.discord, &other, "2026-12-01").await;
+    assert_eq!(posts_to_main(&w.discord), 0);
+    let settings = bot
+        .store
+        .guild_settings(&main.guild.to_string())
+        .expect("read")
+        .expect("the settings are kept");
+    assert!(
+        settings["daily"]["last_problem"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("removed from this server")),
+        "{settings}"
+    );
+    w.discord.assert_clean();
+    bot.stop().await;
+}

@@ -36,6 +36,28 @@ pub struct DailySettings {
     pub last_problem: Option<Problem>,
 }
 
+impl DailySettings {
+    /// The bot was removed from the server: the schedule is turned off (so nothing is posted,
+    /// now or after a restart) and the reason is kept for `/daily show` should the bot be
+    /// invited back. The rotation and everything else are kept: a removal is often a mistake
+    /// that is undone, and `/daily set` then picks up where the server left off. Members'
+    /// own answers are theirs, removed only by their `/forget`. Returns whether it was on.
+    pub fn bot_removed(&mut self, now: Timestamp) -> bool {
+        let was_on = self.schedule.enabled;
+        self.schedule.enabled = false;
+        if was_on {
+            self.last_problem = Some(Problem {
+                date: super::schedule::local_date(now, &self.schedule.timezone),
+                reason: "I was removed from this server, so the daily question was turned off; \
+                         `/daily set` turns it back on"
+                    .to_string(),
+                at: now,
+            });
+        }
+        was_on
+    }
+}
+
 /// Why a day's post did not go out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
@@ -193,6 +215,38 @@ mod tests {
         assert!(answer_key(7, d, 42).starts_with(&answer_prefix(7, d)));
         // A guild whose id starts like another's never shares a prefix with it.
         assert!(!answer_key(71, d, 42).starts_with(&answer_prefix(7, d)));
+    }
+
+    #[test]
+    fn removal_turns_the_schedule_off_with_the_reason_and_keeps_the_rotation() {
+        let schedule = DailySchedule {
+            channel_id: 5,
+            time: crate::daily::parse_time("09:00").unwrap(),
+            timezone: crate::daily::parse_timezone("Pacific/Auckland").unwrap(),
+            lp: None,
+            role_id: None,
+            enabled: true,
+        };
+        let mut rotation = Rotation::new();
+        let mut rng = rand::rngs::mock::StepRng::new(0, 1);
+        rotation.next_question(&["a", "b"], &mut rng);
+        let mut settings = DailySettings {
+            schedule,
+            rotation: rotation.clone(),
+            last_problem: None,
+        };
+        // 20:00 UTC on the 29th is already the 30th in Auckland.
+        let at: Timestamp = "2026-11-29T20:00:00Z".parse().unwrap();
+        assert!(settings.bot_removed(at));
+        assert!(!settings.schedule.enabled);
+        assert_eq!(settings.rotation, rotation);
+        let problem = settings.last_problem.clone().expect("the reason is kept");
+        assert_eq!(problem.date, date("2026-11-30"));
+        assert!(problem.reason.contains("removed from this server"));
+        // A second removal event (replayed) changes nothing.
+        let later = at + jiff::SignedDuration::from_hours(1);
+        assert!(!settings.bot_removed(later));
+        assert_eq!(settings.last_problem, Some(problem));
     }
 
     #[test]

@@ -74,6 +74,35 @@ impl Rotation {
         Some(question)
     }
 
+    /// Takes back a drawn question that was never posted (the channel was gone, the bot
+    /// lacked permission, Discord failed): it is no longer counted as asked and is the next
+    /// question to come, so a skipped day does not use up its place in the rotation. Giving
+    /// back a question twice, or one not drawn, only moves it to the front of what is to come.
+    pub fn give_back(&mut self, question: &str) {
+        self.position = self.position.min(self.order.len());
+        match self.order.iter().position(|id| id == question) {
+            Some(index) if index < self.position => {
+                // Out of the asked part, keeping the others' order; it is then next.
+                self.order[index..self.position].rotate_left(1);
+                self.position -= 1;
+            }
+            Some(index) => {
+                let id = self.order.remove(index);
+                self.order.insert(self.position, id);
+            }
+            None => self.order.insert(self.position, question.to_string()),
+        }
+        if self.last_asked.as_deref() == Some(question) {
+            // The one asked before it in this cycle. When it opened the cycle, the question
+            // that closed the previous one is not kept; the given-back one is drawn next anyway.
+            self.last_asked = self
+                .position
+                .checked_sub(1)
+                .and_then(|i| self.order.get(i))
+                .cloned();
+        }
+    }
+
     /// Puts eligible ids this cycle has never seen somewhere among the ones still to come.
     fn add_newcomers<R: Rng + ?Sized>(&mut self, eligible: &[&str], rng: &mut R) {
         let known: HashSet<&str> = self.order.iter().map(String::as_str).collect();

@@ -82,6 +82,11 @@ pub async fn handle(
                 solo::drive(data, http, user, delete, Origin::Channel(channel)).await?;
             }
         }
+        // `unavailable` set means an outage, and the server comes back; absent or false means
+        // the bot was removed (kicked, or the server was deleted).
+        serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+            daily::on_guild_removed(data, incomplete.id.get()).await?;
+        }
         serenity::FullEvent::InteractionCreate { interaction } => match interaction {
             serenity::Interaction::Component(press) => on_component(data, http, press).await?,
             serenity::Interaction::Modal(submit) => on_modal(data, http, submit).await?,

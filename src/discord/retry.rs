@@ -22,6 +22,20 @@ fn not_processed(err: &serenity::Error) -> bool {
     }
 }
 
+/// Whether Discord may have carried out a call that failed: a 5xx other than 502–504, or no
+/// answer at all (the request may have arrived). A 4xx, 429 or 502–504 means it was not done.
+pub fn maybe_processed(err: &serenity::Error) -> bool {
+    match err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(response)) => {
+            let status = response.status_code.as_u16();
+            status >= 500 && !matches!(status, 502..=504)
+        }
+        serenity::Error::Http(serenity::HttpError::Request(_)) => true,
+        // Refused before anything was sent (a model or builder error).
+        _ => false,
+    }
+}
+
 /// Sends `message` to `channel`, retrying what Discord did not process.
 pub async fn send_message(
     http: &serenity::Http,

@@ -130,6 +130,48 @@ fn a_corrupt_position_starts_a_new_cycle_instead_of_panicking() {
     assert_eq!(draw(&mut rotation, &["a", "b"], &mut rng), "b");
 }
 
+#[test]
+fn a_question_given_back_is_next_and_the_cycle_stays_whole() {
+    let all = ids(6);
+    let eligible = refs(&all);
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut rotation = Rotation::new();
+    let first = draw(&mut rotation, &eligible, &mut rng);
+    let skipped = draw(&mut rotation, &eligible, &mut rng);
+    assert_eq!(rotation.asked_this_cycle(), 2);
+    rotation.give_back(&skipped);
+    assert_eq!(rotation.asked_this_cycle(), 1);
+    assert_eq!(rotation.last_asked(), Some(first.as_str()));
+    // Given back twice (a retried skip): still just next, not counted twice.
+    rotation.give_back(&skipped);
+    assert_eq!(rotation.asked_this_cycle(), 1);
+    assert_eq!(draw(&mut rotation, &eligible, &mut rng), skipped);
+    let rest: Vec<String> = (0..4)
+        .map(|_| draw(&mut rotation, &eligible, &mut rng))
+        .collect();
+    let cycle: HashSet<&String> = [&first, &skipped].into_iter().chain(&rest).collect();
+    assert_eq!(cycle.len(), 6, "every question once in the cycle");
+}
+
+#[test]
+fn a_question_that_opened_a_cycle_given_back_opens_it_again() {
+    let all = ids(3);
+    let eligible = refs(&all);
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut rotation = Rotation::new();
+    let opener = draw(&mut rotation, &eligible, &mut rng);
+    rotation.give_back(&opener);
+    assert_eq!(rotation.asked_this_cycle(), 0);
+    assert_eq!(rotation.last_asked(), None);
+    assert_eq!(draw(&mut rotation, &eligible, &mut rng), opener);
+    // A question the rotation never drew, given back, is simply next.
+    rotation.give_back("from-an-older-bank");
+    assert_eq!(
+        draw(&mut rotation, &["from-an-older-bank", "q00"], &mut rng),
+        "from-an-older-bank"
+    );
+}
+
 proptest! {
     // A fixed seed keeps the run deterministic; the cases still cover many shapes.
     #![proptest_config(ProptestConfig {
@@ -155,6 +197,37 @@ proptest! {
         }
         if n > 1 {
             prop_assert!(drawn.windows(2).all(|w| w[0] != w[1]));
+        }
+    }
+
+    /// Days that are skipped (the drawn question given back) never use up a question: the
+    /// questions actually posted still run through every question once per cycle, and the
+    /// day after a skip posts the skipped question.
+    #[test]
+    fn skipped_days_never_use_up_a_question(
+        n in 2usize..20, days in 1usize..80, seed: u64, skips in proptest::collection::vec(any::<bool>(), 80)
+    ) {
+        let all = ids(n);
+        let eligible = refs(&all);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rotation = Rotation::new();
+        let mut posted = Vec::new();
+        let mut skipped: Option<String> = None;
+        for skip in skips.iter().take(days) {
+            let question = draw(&mut rotation, &eligible, &mut rng);
+            if let Some(expected) = skipped.take() {
+                prop_assert_eq!(&question, &expected, "the day after a skip");
+            }
+            if *skip {
+                rotation.give_back(&question);
+                skipped = Some(question);
+            } else {
+                posted.push(question);
+            }
+        }
+        for cycle in posted.chunks(n) {
+            let distinct: HashSet<&String> = cycle.iter().collect();
+            prop_assert_eq!(distinct.len(), cycle.len(), "no repeats within a cycle");
         }
     }
 

@@ -192,6 +192,24 @@ pub fn settled_today(
         .map(|_| today))
 }
 
+/// The bot was removed from `guild` (GUILD_DELETE, not an outage): its daily post stops at
+/// once and stays off after a restart; its settings and rotation are kept (see
+/// [`DailySettings::bot_removed`]). Serialised with the server's posts, so one in flight sees
+/// the schedule off.
+pub async fn on_guild_removed(data: &Data, guild: GuildId) -> Result<(), Error> {
+    data.daily.disarm(guild);
+    let server_lock = data.daily.guild_lock(guild);
+    let _serialised = server_lock.lock().await;
+    let Some(mut settings) = read_settings(&*data.store, guild)? else {
+        return Ok(());
+    };
+    if settings.bot_removed(data.clock.now()) {
+        write_settings(&*data.store, guild, &settings)?;
+        tracing::info!(guild, "removed from the server: daily question turned off");
+    }
+    Ok(())
+}
+
 /// Arms every enabled server from the store, once at startup. A server whose time passed today
 /// while the bot was down is due at once (today only). A record that cannot be read is logged
 /// and skipped: the other servers still post.

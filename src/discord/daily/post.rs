@@ -157,10 +157,12 @@ pub async fn post_day(
     };
 
     let Some(text) = post_text_for(data, guild, &settings, date, &question_id) else {
+        // Not given back: a question gone from the bank is never drawn again anyway.
         let reason = format!("the question `{question_id}` is no longer in the question bank");
         return skip(data, guild, date, trigger, &mut settings, reason);
     };
     let Some(target) = channel_id(channel) else {
+        settings.rotation.give_back(&question_id);
         return skip(
             data,
             guild,
@@ -171,12 +173,15 @@ pub async fn post_day(
         );
     };
     data.outbound.reply().await;
-    let message = match target
-        .send_message(http, build_post(guild, date, &settings, &text))
-        .await
-    {
+    let post = build_post(guild, date, &settings, &text);
+    let message = match super::super::retry::send_message(http, target.get(), post).await {
         Ok(message) => message.id.get(),
         Err(err) => {
+            // Never posted, so it stays the next question of the rotation. A 500 may have
+            // created the message, so there the question counts as asked.
+            if !super::super::retry::maybe_processed(&err) {
+                settings.rotation.give_back(&question_id);
+            }
             let reason = failure_reason(&err, channel);
             return skip(data, guild, date, trigger, &mut settings, reason);
         }
@@ -281,7 +286,8 @@ async fn finish(
     })
 }
 
-/// A post that could not go out: the reason is logged and kept for `/daily show`. A scheduled
+/// A post that could not go out: the reason is logged and kept for `/daily show`, with the
+/// rotation as the caller left it (the question given back when it was never posted). A scheduled
 /// post marks the day skipped (not retried until `/daily now`); a failed `/daily now` gives the
 /// claim back instead, so the scheduled post of the day still tries.
 fn skip(

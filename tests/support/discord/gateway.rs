@@ -234,7 +234,12 @@ fn identify(shared: &Arc<Shared>, conn_id: u64, tx: &UnboundedSender<Outbound>, 
     let (ready_user, app_id, guild_ids, guild_payloads, history_cap, addr) = {
         let core = shared.core();
         let w = &core.world;
-        let guild_ids: Vec<u64> = w.guilds.keys().copied().collect();
+        let guild_ids: Vec<u64> = w
+            .guilds
+            .keys()
+            .copied()
+            .filter(|g| !w.left_guilds.contains(g))
+            .collect();
         let payloads: Vec<(u64, Value)> = guild_ids
             .iter()
             .map(|g| (*g, w.guild_create_json(*g)))
@@ -365,6 +370,7 @@ fn typed_error(event: &str, d: &Value) -> Option<String> {
     match event {
         "READY" => err::<Ready>(d),
         "GUILD_CREATE" => err::<Guild>(d),
+        "GUILD_DELETE" => err::<UnavailableGuild>(d),
         "MESSAGE_CREATE" => err::<Message>(d),
         "MESSAGE_UPDATE" => err::<MessageUpdateEvent>(d),
         "MESSAGE_DELETE" => err::<MessageDeleteEvent>(d),

@@ -32,6 +32,8 @@
 //! `set_public_threads_allowed(bool)`, `set_dms_closed(user, bool)` (sending → 403 50007),
 //! `set_send_allowed(channel, bool)` (posting there or in its threads → 403 50013),
 //! `delete_channel(id)` (CHANNEL_DELETE / THREAD_DELETE; later calls → 404 10003),
+//! `remove_bot_from_guild(guild)` (GUILD_DELETE without `unavailable`; posting there → 403
+//! 50001; left out of later READYs), `guild_outage(guild)` (GUILD_DELETE, `unavailable: true`),
 //! `age_interaction(id, by)` (deadlines without sleeping). `command_visible_to(user, guild,
 //! name)` says whether `default_member_permissions` would show the command to that user.
 //!

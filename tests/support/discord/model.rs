@@ -301,6 +301,8 @@ pub struct World {
     pub dms_closed: BTreeSet<u64>,
     /// Channels where the bot lost Send Messages (posting → 403 50013).
     pub send_denied: BTreeSet<u64>,
+    /// Guilds the bot was removed from: not in READY, their channels answer 403 50001.
+    pub left_guilds: BTreeSet<u64>,
 }
 
 impl World {
@@ -332,6 +334,7 @@ impl World {
             public_threads_allowed: true,
             dms_closed: BTreeSet::new(),
             send_denied: BTreeSet::new(),
+            left_guilds: BTreeSet::new(),
         }
     }
 

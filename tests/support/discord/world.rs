@@ -216,6 +216,30 @@ impl FakeDiscord {
         self.dispatch_if_connected(event, payload);
     }
 
+    /// The bot is removed from `guild` (kicked, or the server deleted): GUILD_DELETE without
+    /// `unavailable`, as Discord sends it; the guild is left out of later READYs and posting in
+    /// its channels answers 403 50001. `guild_outage` sends the outage form
+    /// (`unavailable: true`) instead.
+    pub fn remove_bot_from_guild(&self, guild: u64) {
+        {
+            let mut core = self.shared.core();
+            assert!(
+                core.world.guilds.contains_key(&guild),
+                "remove_bot_from_guild: unknown guild {guild}"
+            );
+            core.world.left_guilds.insert(guild);
+        }
+        self.dispatch_if_connected("GUILD_DELETE", serde_json::json!({"id": guild.to_string()}));
+    }
+
+    /// A guild outage: GUILD_DELETE with `unavailable: true` (the bot is still a member).
+    pub fn guild_outage(&self, guild: u64) {
+        self.dispatch_if_connected(
+            "GUILD_DELETE",
+            serde_json::json!({"id": guild.to_string(), "unavailable": true}),
+        );
+    }
+
     /// Whether `user` would see the command `name` in `guild`: its `default_member_permissions`
     /// are within the user's permissions (Discord hides it otherwise; the emulator still lets a
     /// test dispatch it, to exercise the bot's own run-time check).

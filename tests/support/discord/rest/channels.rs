@@ -92,6 +92,9 @@ pub(super) fn can_post(ctx: &mut Ctx, channel: u64) -> Result<(), Reply> {
     let w = &mut ctx.core.world;
     let c = &w.channels[&channel];
     let parent = c.parent_id.unwrap_or(c.id);
+    if c.guild_id.is_some_and(|g| w.left_guilds.contains(&g)) {
+        return Err(Reply::error(403, 50001, "Missing Access"));
+    }
     if w.send_denied.contains(&channel) || w.send_denied.contains(&parent) {
         return Err(Reply::error(403, 50013, "Missing Permissions"));
     }
