@@ -115,6 +115,8 @@ async fn start_bot_with_intents(
 #[tokio::test]
 async fn a_real_poise_bot_runs_against_the_emulator() {
     let discord = FakeDiscord::start().await;
+    // Sends an oversized message and pings on purpose, to see them refused and recorded.
+    discord.breaks_rules_on_purpose();
     let guild = discord.add_guild("Career Club");
     let channel = discord.add_text_channel(guild, "practice");
     let alice = discord.add_user("alice");
@@ -727,6 +729,8 @@ async fn every_payload_and_response_parses_with_serenity_models() {
 #[tokio::test]
 async fn discord_rules_are_enforced_and_recorded() {
     let discord = FakeDiscord::start().await;
+    // Sends an oversized message and pings on purpose, to see them refused and recorded.
+    discord.breaks_rules_on_purpose();
     let guild = discord.add_guild("Career Club");
     let channel = discord.add_text_channel(guild, "practice");
     let alice = discord.add_user("alice");

@@ -101,31 +101,80 @@ pub fn no_pings() -> serenity::CreateAllowedMentions {
         .replied_user(false)
 }
 
-/// One place that turns failures into replies: user errors verbatim, the rest logged.
+/// One place that turns failures into replies: user errors verbatim, the rest logged. Every
+/// way a command can fail before or while it runs gets an ephemeral answer, so nobody is left
+/// with "The application did not respond".
 pub async fn on_error(error: poise::FrameworkError<'_, Arc<Data>, Error>) {
-    match error {
-        poise::FrameworkError::Command { error, ctx, .. } => {
+    use poise::FrameworkError as E;
+    let (ctx, text) = match error {
+        E::Command { error, ctx, .. } => (ctx, failure_text(ctx, &error)),
+        E::CommandCheckFailed { error, ctx, .. } => {
             let text = match &error {
-                Error::User(message) => message.clone(),
-                other => {
-                    tracing::error!(command = %ctx.command().qualified_name, "{other}");
-                    "Something went wrong on my side and I could not finish that. Your answers \
-                     so far are safe; please try again in a moment."
-                        .to_string()
-                }
+                Some(error) => failure_text(ctx, error),
+                None => "You can't use this command here.".to_string(),
             };
-            let reply = poise::CreateReply::default()
-                .content(text)
-                .ephemeral(true)
-                .allowed_mentions(no_pings());
-            if let Err(err) = ctx.send(reply).await {
-                tracing::warn!("could not send the error reply: {err}");
-            }
+            (ctx, text)
+        }
+        E::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!(command = %ctx.command().qualified_name, description, "options do not fit");
+            let text = format!(
+                "I could not read the options of `/{}` ({description}). {}",
+                ctx.command().qualified_name,
+                super::options::OUTDATED
+            );
+            (poise::Context::Application(ctx), text)
+        }
+        E::ArgumentParse {
+            ctx, input, error, ..
+        } => {
+            let text = match input {
+                Some(input) => format!(
+                    "I could not read `{}`: {error}.",
+                    super::limits::truncate(&input, 100)
+                ),
+                None => format!("I could not read the options: {error}."),
+            };
+            (ctx, text)
+        }
+        E::GuildOnly { ctx, .. } => (
+            ctx,
+            format!(
+                "`/{}` works in a server, not in DMs.",
+                ctx.command().qualified_name
+            ),
+        ),
+        E::CommandPanic { ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command panicked");
+            (ctx, SORRY.to_string())
         }
         other => {
             if let Err(err) = poise::builtins::on_error(other).await {
                 tracing::error!("error while handling an error: {err}");
             }
+            return;
+        }
+    };
+    let reply = poise::CreateReply::default()
+        .content(super::limits::truncate(&text, super::limits::MESSAGE_CHARS))
+        .ephemeral(true)
+        .allowed_mentions(no_pings());
+    if let Err(err) = ctx.send(reply).await {
+        tracing::warn!("could not send the error reply: {err}");
+    }
+}
+
+const SORRY: &str = "Something went wrong on my side and I could not finish that. Your answers \
+    so far are safe; please try again in a moment.";
+
+/// A user error verbatim; anything else is logged and the person gets a short apology.
+fn failure_text(ctx: Context<'_>, error: &Error) -> String {
+    match error {
+        Error::User(message) => message.clone(),
+        other => {
+            tracing::error!(command = %ctx.command().qualified_name, "{other}");
+            SORRY.to_string()
         }
     }
 }

@@ -299,6 +299,9 @@ async fn on_component(
         .await;
     }
     if action == "answer" {
+        if !has_session(data, owner).await {
+            return reply_ephemeral(http, press, SESSION_OVER).await;
+        }
         return open_answer_form(http, press, owner).await;
     }
     let event = match action {
@@ -325,13 +328,23 @@ async fn on_component(
             .create_followup(
                 http,
                 serenity::CreateInteractionResponseFollowup::new()
-                    .content("This interview is over. Start a new one with `/interview start`.")
+                    .content(SESSION_OVER)
                     .ephemeral(true)
                     .allowed_mentions(no_pings()),
             )
             .await?;
     }
     Ok(())
+}
+
+const SESSION_OVER: &str = "This interview is over. Start a new one with `/interview start`.";
+
+/// Whether `user` has an open solo interview.
+async fn has_session(data: &Data, user: u64) -> bool {
+    match data.solo.existing(user) {
+        Some(slot) => slot.lock().await.is_some(),
+        None => false,
+    }
 }
 
 const STAR_BOXES: [(&str, &str); 4] = [
@@ -372,13 +385,24 @@ async fn on_modal(
     if submit.data.custom_id.starts_with("group:") {
         return on_group_rating(data, http, submit).await;
     }
+    let refuse = |text: &str| {
+        submit.create_response(
+            http,
+            serenity::CreateInteractionResponse::Message(
+                serenity::CreateInteractionResponseMessage::new()
+                    .content(limits::truncate(text, limits::MESSAGE_CHARS))
+                    .ephemeral(true)
+                    .allowed_mentions(no_pings()),
+            ),
+        )
+    };
     let Some(("modal", owner)) = parse_solo_id(&submit.data.custom_id) else {
+        refuse("This form is no longer active.").await?;
         return Ok(());
     };
-    submit
-        .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
-        .await?;
     if submit.user.id.get() != owner {
+        refuse("This interview belongs to someone else. Start your own with `/interview start`.")
+            .await?;
         return Ok(());
     }
     let mut parts = Vec::new();
@@ -398,18 +422,52 @@ async fn on_modal(
         }
     }
     if parts.is_empty() {
+        refuse(
+            "The form was empty, so nothing was collected. Write at least one of Situation, \
+             Task, Action and Result.",
+        )
+        .await?;
         return Ok(());
     }
+    submit
+        .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
+        .await?;
+    let text = parts.join("\n");
     // The interaction id is a unique snowflake: a replayed submit is collected once.
     let message = Event::Message {
         id: submit.id.get(),
-        text: parts.join("\n"),
+        text: text.clone(),
     };
-    if solo::drive(data, http, owner, message, Origin::Form).await? == Driven::Applied {
-        solo::drive(data, http, owner, Event::Done, Origin::Form).await?;
+    match solo::drive(data, http, owner, message, Origin::Form).await? {
+        Driven::Applied => {
+            solo::drive(data, http, owner, Event::Done, Origin::Form).await?;
+        }
+        Driven::NoSession => {
+            // The interview ended while the form was open: hand the text back, nothing is lost.
+            data.outbound.reply().await;
+            submit
+                .create_followup(
+                    http,
+                    serenity::CreateInteractionResponseFollowup::new()
+                        .content(
+                            "This interview is over, so your form was not collected. Your text \
+                             is attached so nothing is lost; start a new interview with \
+                             `/interview start`.",
+                        )
+                        .add_file(serenity::CreateAttachment::bytes(
+                            text.into_bytes(),
+                            "my-answer.txt",
+                        ))
+                        .ephemeral(true)
+                        .allowed_mentions(no_pings()),
+                )
+                .await?;
+        }
     }
     Ok(())
 }
+
+const GROUP_OVER: &str = "This group session is over.";
 
 /// `group:<action>:<channel>[:<round>]`.
 fn parse_group_id(custom_id: &str) -> Option<(&str, u64, Option<u32>)> {
@@ -423,6 +481,10 @@ fn parse_group_id(custom_id: &str) -> Option<(&str, u64, Option<u32>)> {
         Some(r) => Some(r.parse().ok()?),
         None => None,
     };
+    // Anything after the round is not an id the bot made.
+    if parts.next().is_some() {
+        return None;
+    }
     Some((action, channel, round))
 }
 
@@ -490,11 +552,20 @@ async fn on_group_component(
                 choice: choice.clone(),
             }
         }
-        ("rate", Some(round)) => return open_rating_form(http, press, channel, round).await,
+        ("rate", Some(round)) => {
+            let running = match data.group.by_channel(channel) {
+                Some(slot) => slot.lock().await.is_some(),
+                None => false,
+            };
+            if !running {
+                return reply_ephemeral(http, press, GROUP_OVER).await;
+            }
+            return open_rating_form(http, press, channel, round).await;
+        }
         _ => return reply_ephemeral(http, press, "This button is no longer active.").await,
     };
     let Some(applied) = group::apply(data, channel, event, Some(&actor)).await? else {
-        return reply_ephemeral(http, press, "This group session is over.").await;
+        return reply_ephemeral(http, press, GROUP_OVER).await;
     };
     let mut notes = applied.outcome.refusals.clone();
     notes.extend(applied.outcome.confirmations.iter().cloned());
@@ -597,7 +668,7 @@ async fn on_group_rating(
     };
     let Some(applied) = group::apply(data, channel, event, Some(&actor)).await? else {
         submit
-            .create_response(http, reply("This group session is over.".into()))
+            .create_response(http, reply(GROUP_OVER.into()))
             .await?;
         return Ok(());
     };

@@ -390,15 +390,9 @@ pub async fn apply(
         return Ok(None);
     };
     let mut guard = slot.lock().await;
-    let Some(mut state) = guard.clone() else {
+    let Some(state) = guard.clone() else {
         return Ok(None);
     };
-    if let Some(actor) = actor {
-        state
-            .names
-            .entry(user_key(actor.id))
-            .or_insert_with(|| actor.name.clone());
-    }
     let ctx = CoreContext {
         bank: &data.bank,
         now: data.clock.now(),
@@ -410,10 +404,17 @@ pub async fn apply(
             data.store.record_attempt(&attempt.to_attempt(guild))?;
         }
     }
-    let next = step.session.map(|session| GroupState {
+    let mut next = step.session.map(|session| GroupState {
         session,
         ..state.clone()
     });
+    // Names of the group's own people only: a stranger's refused click leaves no trace here.
+    if let (Some(actor), Some(next)) = (actor, next.as_mut()) {
+        let key = user_key(actor.id);
+        if next.session.host == key || next.session.is_participant(&key) {
+            next.names.entry(key).or_insert_with(|| actor.name.clone());
+        }
+    }
     match &next {
         Some(next_state) if Some(next_state) != guard.as_ref() => {
             persist(&*data.store, next_state, ctx.now)?;

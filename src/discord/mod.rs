@@ -11,6 +11,7 @@
 //! | `group.rs` | group mock interviews: lobby, rounds in a thread, votes, ratings, scoreboard |
 //! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
 //! | `limits.rs` | Discord's size limits, trimming and splitting |
+//! | `options.rs` | slash command options checked against their registration |
 //! | `throttle.rs` | per-session acknowledgement throttle (rate limits hold under load) |
 //! | `pace.rs` | the global REST budget: replies paced, acknowledgements in spare slots |
 //! | `chart.rs` | the `/stats` chart image |
@@ -22,6 +23,7 @@ mod data;
 mod events;
 mod group;
 pub mod limits;
+mod options;
 mod pace;
 mod render;
 mod retry;
@@ -123,6 +125,7 @@ pub async fn run(
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |error| Box::pin(data::on_error(error)),
+            command_check: Some(|ctx| Box::pin(options::check(ctx))),
             event_handler: |framework, event| Box::pin(events::handle(framework, event)),
             allowed_mentions: Some(data::no_pings()),
             initialize_owners: false,

@@ -98,6 +98,7 @@ pub async fn set(
              join to be reminded, or leave it out.",
         ));
     }
+    check_channel(ctx, channel)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
     let store = &*data.store;
@@ -143,6 +144,29 @@ pub async fn set(
             .to_string(),
     );
     ctx.send(ephemeral(lines.join("\n"))).await?;
+    Ok(())
+}
+
+/// The channel must be a text channel of this server (as the gateway told the bot about it): an
+/// id from elsewhere, or of a channel deleted since, is refused now rather than failing each
+/// day. (A role Discord cannot resolve is refused by the options check.)
+fn check_channel(ctx: Context<'_>, channel: serenity::ChannelId) -> Result<(), Error> {
+    let Some(guild) = ctx.guild() else {
+        // Not known yet (the server's data has not arrived): the daily post reports problems.
+        return Ok(());
+    };
+    let text_channel = guild.channels.get(&channel).is_some_and(|c| {
+        matches!(
+            c.kind,
+            serenity::ChannelType::Text | serenity::ChannelType::News
+        )
+    });
+    if !text_channel {
+        return Err(Error::user(format!(
+            "`channel`: <#{channel}> is not a text channel of this server that I can see. Pick \
+             one from the list, and check I have View Channel there."
+        )));
+    }
     Ok(())
 }
 

@@ -24,7 +24,8 @@ async fn autocomplete_question(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let partial = partial.to_lowercase();
+    // Whitespace alone is an empty field: list the first questions.
+    let partial = partial.trim().to_lowercase();
     let choices = ctx
         .data()
         .bank

@@ -183,13 +183,22 @@ pub async fn forget_click(
     let mut parts = press.data.custom_id.split(':');
     let action = parts.nth(1).unwrap_or_default();
     let owner = parts.next().and_then(|id| id.parse::<u64>().ok());
-    if owner.is_some_and(|owner| owner != press.user.id.get()) {
+    let refusal = match owner {
+        _ if !matches!(action, "confirm" | "keep") => Some("This button is no longer active."),
+        None => Some("This button is no longer active."),
+        Some(owner) if owner != press.user.id.get() => {
+            Some("Only the person who asked can answer this.")
+        }
+        Some(_) => None,
+    };
+    if let Some(refusal) = refusal {
+        // A new ephemeral message: the message the click came from is left as it is.
         press
             .create_response(
                 http,
                 serenity::CreateInteractionResponse::Message(
                     serenity::CreateInteractionResponseMessage::new()
-                        .content("Only the person who asked can answer this.")
+                        .content(refusal)
                         .ephemeral(true)
                         .allowed_mentions(no_pings()),
                 ),
@@ -213,8 +222,7 @@ pub async fn forget_click(
             drop(guard);
             "Done: everything bar-raiser kept about you is deleted.".to_string()
         }
-        Some(_) => "Nothing was deleted.".to_string(),
-        None => "This button is no longer active.".to_string(),
+        _ => "Nothing was deleted.".to_string(),
     };
     press
         .create_response(

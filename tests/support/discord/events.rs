@@ -405,6 +405,83 @@ impl FakeDiscord {
         self.dispatch_interaction(payload)
     }
 
+    /// A click on `message` carrying any `custom_id` (a button's, or a select menu's with
+    /// `values`), whether or not the message shows that component: what reaches a bot from a
+    /// message sent by an older version of it, or from a tampered client. Bad-input tests only;
+    /// `click_button` checks the component is there.
+    pub fn click_forged(
+        &self,
+        user: u64,
+        message: u64,
+        custom_id: &str,
+        values: Option<&[&str]>,
+    ) -> u64 {
+        let payload = {
+            let mut core = self.shared.core();
+            let w = &mut core.world;
+            let m = w
+                .messages
+                .get(&message)
+                .unwrap_or_else(|| panic!("click_forged: unknown message {message}"))
+                .clone();
+            let mut data = json!({"custom_id": custom_id, "component_type": 2});
+            if let Some(values) = values {
+                data["component_type"] = json!(3);
+                data["values"] = json!(values);
+            }
+            let message_json = w.message_json(&m, false);
+            new_interaction(
+                w,
+                InteractionKind::Component,
+                user,
+                m.channel_id,
+                m.guild_id,
+                Some((m.id, message_json)),
+                data,
+            )
+        };
+        self.dispatch_interaction(payload)
+    }
+
+    /// A modal submit with any `custom_id` and inputs, as from a form opened on `message`
+    /// (no modal needs to have been opened): a form left open across a restart or an older
+    /// version of the bot. Bad-input tests only; `submit_modal` checks the modal was opened.
+    pub fn submit_forged_modal(
+        &self,
+        user: u64,
+        message: u64,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+    ) -> u64 {
+        let payload = {
+            let mut core = self.shared.core();
+            let w = &mut core.world;
+            let m = w
+                .messages
+                .get(&message)
+                .unwrap_or_else(|| panic!("submit_forged_modal: unknown message {message}"))
+                .clone();
+            let rows: Vec<Value> = fields
+                .iter()
+                .map(|(id, value)| {
+                    json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": value}]})
+                })
+                .collect();
+            let data = json!({"custom_id": custom_id, "components": rows});
+            let message_json = w.message_json(&m, false);
+            new_interaction(
+                w,
+                InteractionKind::ModalSubmit,
+                user,
+                m.channel_id,
+                m.guild_id,
+                Some((m.id, message_json)),
+                data,
+            )
+        };
+        self.dispatch_interaction(payload)
+    }
+
     fn dispatch_interaction(&self, (id, payload): (u64, Value)) -> u64 {
         if let Err(e) = self.try_dispatch("INTERACTION_CREATE", payload, Some(id)) {
             panic!(

@@ -110,6 +110,7 @@ pub mod model;
 mod multipart;
 mod rest;
 pub mod rules;
+pub mod tally;
 mod world;
 
 use std::net::SocketAddr;
@@ -275,6 +276,12 @@ pub(crate) struct Core {
     pub emulator_errors: Vec<String>,
     pub faults: Vec<FaultRule>,
     pub options: Options,
+    /// Every REST call answered, also those `forget_calls` dropped (for the tally).
+    pub calls_total: usize,
+    /// Calls answered 400 by a Discord rule (injected faults excepted), for the tally.
+    pub bad_requests: usize,
+    /// Set by `breaks_rules_on_purpose`: this test provokes 400s or leaks to test the emulator.
+    pub deliberate: bool,
 }
 
 pub(crate) struct Shared {
@@ -314,6 +321,7 @@ pub struct FakeDiscord {
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.server.abort();
+        tally::record(&self.shared.core());
     }
 }
 
@@ -345,6 +353,9 @@ impl FakeDiscord {
                 emulator_errors: Vec::new(),
                 faults: Vec::new(),
                 options,
+                calls_total: 0,
+                bad_requests: 0,
+                deliberate: false,
             }),
             gateway: Mutex::new(gateway::GatewayState::default()),
             version,

@@ -374,6 +374,10 @@ async fn handle(
         };
         let echoes = std::mem::take(&mut ctx.echoes);
         let keep = core.options.record_bodies;
+        core.calls_total += 1;
+        if reply.status == 400 && !matches!(fault, Some(Fault::Status(_))) {
+            core.bad_requests += 1;
+        }
         core.calls.push(RecordedCall {
             index,
             method,
