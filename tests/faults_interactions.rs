@@ -11,10 +11,11 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use bar_raiser::config::CooldownConfig;
 use bar_raiser::store::{Store, UserKey};
 use jiff::SignedDuration;
 use serde_json::{json, Value};
-use support::bot::TestBot;
+use support::bot::{test_config, TestBot};
 use support::discord::{perms, FakeDiscord, MessageView};
 use support::solo::{
     answer, assert_all_clean, solo_id, start_interview, wait_feedback, wait_question, world, World,
@@ -87,6 +88,21 @@ impl Tally {
             self.failures.join("\n")
         );
     }
+}
+
+/// The bot on `w`'s store, without per-person cooldowns: these cases run the same commands in
+/// quick succession on purpose (cooldowns have their own suite, and a refused option does not
+/// count towards one).
+async fn start_bot(w: &World) -> TestBot {
+    let mut config = test_config(w.data.path());
+    config.cooldowns = CooldownConfig {
+        interview_start_seconds: 0,
+        group_start_seconds: 0,
+        stats_seconds: 0,
+        export_seconds: 0,
+        daily_now_seconds: 0,
+    };
+    TestBot::start_with(&w.discord, config, w.clock.clone()).await
 }
 
 /// Everything a bystander has: their stored data, and their open interview.
@@ -216,7 +232,7 @@ async fn every_slash_command_and_option_at_its_extremes_gets_a_clear_private_ans
     let w = world().await;
     let s = server(&w);
     let d = &w.discord;
-    let bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    let bot = start_bot(&w).await;
     d.delete_channel(s.deleted_channel);
 
     // A bystander in the middle of an interview.
@@ -702,7 +718,7 @@ async fn unknown_foreign_and_malformed_component_ids_get_a_clear_private_answer(
     let d = &w.discord;
     let bob = w.member("bob");
     let mallory = w.member("mallory");
-    let bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    let bot = start_bot(&w).await;
     let question = start_interview(d, w.alice, w.channel, json!({})).await;
     answer(&bot, &w, w.alice, question.channel_id, SITUATION).await;
     let lobby = open_lobby(d, bob, w.channel).await;
@@ -951,7 +967,7 @@ async fn buttons_and_forms_of_interviews_that_are_over_get_a_clear_private_answe
     let w = world().await;
     let d = &w.discord;
     let bob = w.member("bob");
-    let mut bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    let mut bot = start_bot(&w).await;
     let mut tally = Tally::default();
     let a = w.alice;
 
@@ -1035,7 +1051,7 @@ async fn buttons_and_forms_of_interviews_that_are_over_get_a_clear_private_answe
     // Across restarts: a live interview's buttons still work; a cancelled one's are over.
     let restarted = start_fresh(d, a, w.channel).await;
     bot.stop().await;
-    bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    bot = start_bot(&w).await;
     let hint = d.click_button(a, restarted.id, &solo_id("hint", a));
     d.wait_for_interaction_response(hint).await;
     d.wait_for_message(restarted.channel_id, |m| {
@@ -1047,7 +1063,7 @@ async fn buttons_and_forms_of_interviews_that_are_over_get_a_clear_private_answe
         .check(d, cancel, "cancel after restart", &["Interview stopped"])
         .await;
     bot.stop().await;
-    bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    bot = start_bot(&w).await;
     click_all(
         &mut tally,
         d,
@@ -1131,7 +1147,7 @@ async fn autocomplete_with_extreme_input_answers_within_discords_limits() {
     let w = world().await;
     let d = &w.discord;
     let mallory = w.member("mallory");
-    let bot = TestBot::start(d, w.data.path(), w.clock.clone()).await;
+    let bot = start_bot(&w).await;
 
     let partials: Vec<String> = vec![
         String::new(),
