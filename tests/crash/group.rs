@@ -401,8 +401,10 @@ impl Group {
                     self.sessions[index].closing = true;
                 }
                 // Anything but an answer may close the last round, and with nothing to review
-                // that ends the session.
-                if roll >= 55 && round >= self.sessions[index].rounds {
+                // that ends the session. The thread may lag a round behind the stored session
+                // (a crash after a round was stored but before its question was posted), and
+                // the controls act on the current round.
+                if roll >= 55 && round + 1 >= self.sessions[index].rounds {
                     self.sessions[index].closing = true;
                 }
             }
@@ -413,8 +415,9 @@ impl Group {
                 vote,
                 rate,
             } => {
-                // The last review ends the session when the host moves on or its window passes.
-                if round >= self.sessions[index].rounds {
+                // The last review ends the session when the host moves on or its window passes
+                // (and the thread may lag a round behind, as above).
+                if round + 1 >= self.sessions[index].rounds {
                     self.sessions[index].closing = true;
                 }
                 if roll < 50 {
@@ -573,9 +576,16 @@ impl Group {
             // The session itself.
             if confirmed && !session.closing {
                 checks.check(state.is_some(), || {
+                    let shown: Vec<String> = session
+                        .thread
+                        .map(|t| discord.messages_in(t))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|m| m.all_text().chars().take(60).collect())
+                        .collect();
                     format!(
                         "{prefix}: the lobby the bot confirmed is not stored (the thread shows \
-                         {seen:?})"
+                         {seen:?}: {shown:?})"
                     )
                 });
             }

@@ -156,7 +156,7 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
         .chain(&group.checks.failures)
         .chain(&daily.checks.failures)
     {
-        let (when, what) = failure.split_once("): ").unwrap_or(("", failure));
+        let (when, what) = failure.split_once(": ").unwrap_or(("", failure));
         match distinct.iter_mut().find(|(w, _, _)| w == what) {
             Some((_, _, count)) => *count += 1,
             None => distinct.push((what.to_string(), when, 1)),
@@ -168,7 +168,7 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
         distinct.len(),
         distinct
             .iter()
-            .map(|(what, when, count)| format!("- {what}\n  (first {when}), {count} checks)"))
+            .map(|(what, when, count)| format!("- {what}\n  (first {when}, {count} checks)"))
             .collect::<Vec<_>>()
             .join("\n"),
         std::fs::read_to_string(&log).unwrap_or_default()
