@@ -160,7 +160,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Arc<Data>, Error>) {
         .content(super::limits::truncate(&text, super::limits::MESSAGE_CHARS))
         .ephemeral(true)
         .allowed_mentions(no_pings());
-    if let Err(err) = ctx.send(reply).await {
+    if let Err(err) = super::reply::send(ctx, reply).await {
         tracing::warn!("could not send the error reply: {err}");
     }
 }

@@ -324,15 +324,14 @@ async fn on_component(
     }
     if solo::drive(data, http, owner, event, Origin::Owner).await? == Driven::NoSession {
         data.outbound.reply().await;
-        press
-            .create_followup(
-                http,
-                serenity::CreateInteractionResponseFollowup::new()
-                    .content(SESSION_OVER)
-                    .ephemeral(true)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        let over = serenity::CreateInteractionResponseFollowup::new()
+            .content(SESSION_OVER)
+            .ephemeral(true)
+            .allowed_mentions(no_pings());
+        super::retry::creating("the interview-over note", || {
+            press.create_followup(http, over.clone())
+        })
+        .await?;
     }
     Ok(())
 }

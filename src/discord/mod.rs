@@ -14,6 +14,8 @@
 //! | `options.rs` | slash command options checked against their registration |
 //! | `throttle.rs` | per-session acknowledgement throttle (rate limits hold under load) |
 //! | `pace.rs` | the global REST budget: replies paced, acknowledgements in spare slots |
+//! | `retry.rs` | what is sent again when Discord did not take it, and why |
+//! | `reply.rs` | slash command replies: the deferred response edited (retried), follow-ups |
 //! | `chart.rs` | the `/stats` chart image |
 
 mod chart;
@@ -26,6 +28,7 @@ pub mod limits;
 mod options;
 mod pace;
 mod render;
+mod reply;
 mod retry;
 mod solo;
 mod throttle;

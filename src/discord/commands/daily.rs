@@ -9,6 +9,7 @@ use poise::serenity_prelude as serenity;
 use super::super::daily::{self as bot_daily, PostOutcome, Trigger};
 use super::super::data::{no_pings, Context, Error};
 use super::super::limits;
+use super::super::reply;
 use super::LpChoice;
 use crate::daily::{
     eligible_questions, local_date, parse_time, parse_timezone, zone_suggestions, DailySchedule,
@@ -143,7 +144,7 @@ pub async fn set(
          `/daily now` posts today's question right away."
             .to_string(),
     );
-    ctx.send(ephemeral(lines.join("\n"))).await?;
+    reply::send(ctx, ephemeral(lines.join("\n"))).await?;
     Ok(())
 }
 
@@ -193,9 +194,10 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let store = &*data.store;
     let Some(settings) = bot_daily::read_settings(store, guild)? else {
-        ctx.send(ephemeral(
-            "No daily question here yet. Set one up with `/daily set`.",
-        ))
+        reply::send(
+            ctx,
+            ephemeral("No daily question here yet. Set one up with `/daily set`."),
+        )
         .await?;
         return Ok(());
     };
@@ -246,7 +248,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
             problem.date, problem.reason
         ));
     }
-    ctx.send(ephemeral(lines.join("\n"))).await?;
+    reply::send(ctx, ephemeral(lines.join("\n"))).await?;
     Ok(())
 }
 
@@ -276,17 +278,23 @@ pub async fn off(ctx: Context<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let store = &*data.store;
     let Some(mut settings) = bot_daily::read_settings(store, guild)? else {
-        ctx.send(ephemeral("There is no daily question here to turn off."))
-            .await?;
+        reply::send(
+            ctx,
+            ephemeral("There is no daily question here to turn off."),
+        )
+        .await?;
         return Ok(());
     };
     settings.schedule.enabled = false;
     bot_daily::write_settings(store, guild, &settings)?;
     data.daily.disarm(guild);
-    ctx.send(ephemeral(
-        "Daily question turned off. `/daily set` turns it back on; `/daily now` still posts \
+    reply::send(
+        ctx,
+        ephemeral(
+            "Daily question turned off. `/daily set` turns it back on; `/daily now` still posts \
          one on request.",
-    ))
+        ),
+    )
     .await?;
     Ok(())
 }
@@ -329,6 +337,6 @@ pub async fn now(ctx: Context<'_>) -> Result<(), Error> {
         }
         PostOutcome::ClaimedElsewhere => "Today's question is being posted.".to_string(),
     };
-    ctx.send(ephemeral(text)).await?;
+    reply::send(ctx, ephemeral(text)).await?;
     Ok(())
 }

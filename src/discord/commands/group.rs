@@ -2,6 +2,7 @@
 
 use super::super::data::{no_pings, Context, Error};
 use super::super::group;
+use super::super::reply;
 use super::LpChoice;
 use crate::interview::group::{GroupMode, Requested, Settings, MAX_ANSWER_MINUTES, MAX_ROUNDS};
 use crate::quota::Action;
@@ -63,7 +64,8 @@ pub async fn start(
         settings,
     )
     .await?;
-    ctx.send(
+    reply::send(
+        ctx,
         poise::CreateReply::default()
             .content(format!(
                 "Lobby open, and you are the host. The session runs in <#{thread}>; press \

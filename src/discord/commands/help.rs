@@ -1,6 +1,7 @@
 //! `/help`.
 
 use super::super::data::{no_pings, Context, Error};
+use super::super::reply;
 
 /// How bar-raiser works and what you can ask it.
 #[poise::command(slash_command)]
@@ -27,7 +28,8 @@ in your history, and your daily streak grows.\n\
 • `/export` — everything I keep about you, as a JSON file. `/forget` — delete all of it.\n\n\
 Tips from real bar raisers: say \"I\", not \"we\"; name the tools, dates and numbers; \
 keep it to 2–3 minutes; and tell a real story, never \"I would…\".";
-    ctx.send(
+    reply::send(
+        ctx,
         poise::CreateReply::default()
             .content(text)
             .ephemeral(true)

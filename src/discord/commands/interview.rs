@@ -4,6 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use super::super::data::{no_pings, Context, Error};
 use super::super::render;
+use super::super::reply;
 use super::super::solo::{self, Origin, SoloState};
 use super::LpChoice;
 use crate::interview::solo::{next_question, Event, SoloSession};
@@ -149,7 +150,8 @@ pub async fn start(
         format!("Your interview is ready in <#{channel_id}>.")
     };
     data.outbound.reply().await;
-    ctx.send(
+    reply::send(
+        ctx,
         poise::CreateReply::default()
             .content(format!("{here}{note}"))
             .ephemeral(true)
@@ -242,7 +244,8 @@ async fn forward(ctx: Context<'_>, event: Event, done_text: &str) -> Result<(), 
         )),
         solo::Driven::Applied => {
             data.outbound.reply().await;
-            ctx.send(
+            reply::send(
+                ctx,
                 poise::CreateReply::default()
                     .content(done_text)
                     .ephemeral(true)

@@ -5,6 +5,7 @@ use poise::serenity_prelude as serenity;
 use super::super::chart;
 use super::super::data::{no_pings, Context, Data, Error};
 use super::super::limits::{self, truncate};
+use super::super::reply;
 use crate::quota::Action;
 use crate::store::{stats, UserKey};
 
@@ -31,9 +32,10 @@ pub async fn history(
     let attempts = data.store.history(&user, count)?;
     if attempts.is_empty() {
         data.outbound.reply().await;
-        ctx.send(ephemeral(
-            "No attempts yet. Start one with `/interview start`.",
-        ))
+        reply::send(
+            ctx,
+            ephemeral("No attempts yet. Start one with `/interview start`."),
+        )
         .await?;
         return Ok(());
     }
@@ -59,7 +61,7 @@ pub async fn history(
         ));
     }
     data.outbound.reply().await;
-    ctx.send(ephemeral(lines.join("\n"))).await?;
+    reply::send(ctx, ephemeral(lines.join("\n"))).await?;
     Ok(())
 }
 
@@ -125,7 +127,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         Err(err) => tracing::warn!("{err}"),
     }
     ctx.data().outbound.reply().await;
-    ctx.send(reply).await?;
+    reply::send(ctx, reply).await?;
     Ok(())
 }
 
@@ -139,7 +141,8 @@ pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
     let bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| Error::Internal(format!("export cannot be serialised: {e}")))?;
     ctx.data().outbound.reply().await;
-    ctx.send(
+    reply::send(
+        ctx,
         ephemeral("Here is all your data.").attachment(serenity::CreateAttachment::bytes(
             bytes,
             "bar-raiser-export.json",
@@ -163,7 +166,8 @@ pub async fn forget(ctx: Context<'_>) -> Result<(), Error> {
     ])];
     // The click is answered by `forget_click`, without a collector: a click that comes at
     // once, or after a restart, is never lost.
-    ctx.send(
+    reply::send(
+        ctx,
         ephemeral(
             "This deletes **all** your attempts, open interviews and settings. It cannot be \
              undone. Download them first with `/export` if you want a copy.",

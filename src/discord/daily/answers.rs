@@ -10,6 +10,7 @@ use poise::serenity_prelude as serenity;
 use super::super::data::{no_pings, Data, Error};
 use super::super::limits;
 use super::super::render::{self, Card};
+use super::super::retry;
 use super::super::solo;
 use super::{read_marker, read_settings};
 use crate::analysis::{self, MAX_ANSWER_CHARS};
@@ -239,7 +240,9 @@ impl Reply {
         }
     }
 
-    /// The first message replaces the deferred "thinking" response; the rest are followups.
+    /// The first message replaces the deferred "thinking" response (an idempotent edit,
+    /// retried on transient failures); the rest are followups (new messages, retried only when
+    /// rate limited). A followup that still fails is owned up to in the first message.
     async fn send(
         self,
         http: &serenity::Http,
@@ -249,16 +252,43 @@ impl Reply {
         let mut messages = render::pack(self.cards).into_iter();
         let embeds = |cards: Vec<Card>| cards.iter().map(Card::to_embed).collect::<Vec<_>>();
         let first = serenity::EditInteractionResponse::new()
-            .content(text)
+            .content(text.clone())
             .embeds(messages.next().map(embeds).unwrap_or_default())
             .allowed_mentions(no_pings());
-        press.edit_response(http, first).await?;
+        retry::idempotent("the daily feedback", || {
+            press.edit_response(http, first.clone())
+        })
+        .await?;
         for cards in messages {
             let followup = serenity::CreateInteractionResponseFollowup::new()
                 .embeds(embeds(cards))
                 .ephemeral(true)
                 .allowed_mentions(no_pings());
-            press.create_followup(http, followup).await?;
+            let sent = retry::creating("the daily feedback, continued", || {
+                press.create_followup(http, followup.clone())
+            })
+            .await;
+            if let Err(err) = sent {
+                let note = limits::truncate(
+                    &format!(
+                        "{text}\n\n⚠️ Discord did not take the rest of your feedback. Your \
+                         answer and its analysis are saved; press **Get feedback** again to \
+                         see all of it."
+                    ),
+                    limits::MESSAGE_CHARS,
+                );
+                let edit = serenity::EditInteractionResponse::new()
+                    .content(note)
+                    .allowed_mentions(no_pings());
+                if let Err(again) = retry::idempotent("the undelivered-feedback note", || {
+                    press.edit_response(http, edit.clone())
+                })
+                .await
+                {
+                    tracing::warn!("could not tell the person about the lost feedback: {again}");
+                }
+                return Err(err.into());
+            }
         }
         Ok(())
     }
