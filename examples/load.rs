@@ -12,8 +12,10 @@
 //!    difference of resident memory, divided by the count, is the memory per open session;
 //! 2. the run: `--users` people each go through a whole solo interview in a private thread
 //!    (`/interview start`, 3–6 answer messages, `done`, 1–2 messages answering the follow-up,
-//!    the Done button, then Cancel on the second follow-up), all interleaved, with gateway
-//!    events sent at most `--rate` a second;
+//!    the Done button, then Cancel on the second follow-up), and `--groups` group sessions
+//!    (lobby, joins, rounds with answers, Done, votes or panel ratings, Next, scoreboard; see
+//!    `load_support/group.rs`), all interleaved, with gateway events sent at most `--rate` a
+//!    second;
 //! 3. the figures: dispatch → the bot's first REST call for it (from the emulator's clock),
 //!    acknowledgements within 3 s, errors, REST calls per second, peak memory, store size.
 //!
@@ -21,10 +23,13 @@
 //!    delay after that minute and the REST rate meanwhile.
 //!
 //! The bot runs in its own process so its memory is its own; the emulator and the driver share
-//! this one. `--groups` is accepted but not run yet (the report says so).
+//! this one (and, on the development machine, the same 2 cores as the bot).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "load_support/group.rs"]
+mod group;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -50,7 +55,8 @@ struct Args {
     /// Gateway events sent per second, at most.
     #[arg(long, default_value_t = 200)]
     rate: u32,
-    /// Group sessions (not run yet: no group adapter on main).
+    /// Group sessions of 4 people and 2 rounds, driven among the solo people at the same
+    /// event rate (every other one hot seat).
     #[arg(long, default_value_t = 50)]
     groups: usize,
     /// Servers with a daily post due in the same minute (0: skip).
@@ -115,13 +121,8 @@ async fn run(args: Args) -> Result<(), String> {
         let figures = daily_run(&bot, args.daily_servers).await?;
         report.put("daily", figures);
     }
-    report.put(
-        "todo",
-        json!({
-            "groups": format!("{} group sessions NOT RUN: the /group adapter landed after this driver was written", args.groups),
-        }),
-    );
 
+    report.put("load_average_at_end", json!(load_average()));
     print_table(&report.0);
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&Value::Object(report.0.clone()))
@@ -428,10 +429,12 @@ struct Index {
     user_of_thread: HashMap<u64, u64>,
     cards: HashMap<u64, Vec<u64>>,
     closed: HashSet<u64>,
+    group: group::GroupIndex,
 }
 
 impl Index {
     fn learn(&mut self, call: &RecordedCall) {
+        self.group.learn(call);
         if !call.succeeded() {
             return;
         }
@@ -486,7 +489,32 @@ enum Kind {
     DoneMessage,
     /// A button click (an interaction).
     Click,
+    /// `/group start` (an interaction).
+    GroupStart,
+    /// A group button: Join, Begin, Done, Next (an interaction).
+    GroupClick,
+    /// A best-answer vote in a group's select menu (an interaction).
+    GroupVote,
+    /// The panel's "Rate the answer" button, answered with the rating form (an interaction).
+    GroupRateOpen,
+    /// The rating form submitted (an interaction).
+    GroupRateSubmit,
+    /// An answer message in a group thread.
+    GroupAnswer,
 }
+
+const KINDS: [Kind; 10] = [
+    Kind::Start,
+    Kind::Answer,
+    Kind::DoneMessage,
+    Kind::Click,
+    Kind::GroupStart,
+    Kind::GroupClick,
+    Kind::GroupVote,
+    Kind::GroupRateOpen,
+    Kind::GroupRateSubmit,
+    Kind::GroupAnswer,
+];
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -495,7 +523,35 @@ impl Kind {
             Kind::Answer => "answer message",
             Kind::DoneMessage => "\"done\" message",
             Kind::Click => "button click",
+            Kind::GroupStart => "group: slash command",
+            Kind::GroupClick => "group: button click",
+            Kind::GroupVote => "group: vote (select menu)",
+            Kind::GroupRateOpen => "group: rating button (answered with a form)",
+            Kind::GroupRateSubmit => "group: rating form submitted",
+            Kind::GroupAnswer => "group: answer message",
         }
+    }
+
+    /// Interactions: the first REST call for them is their callback.
+    fn is_interaction(self) -> bool {
+        !matches!(self, Kind::Answer | Kind::DoneMessage | Kind::GroupAnswer)
+    }
+
+    fn is_group(self) -> bool {
+        matches!(
+            self,
+            Kind::GroupStart
+                | Kind::GroupClick
+                | Kind::GroupVote
+                | Kind::GroupRateOpen
+                | Kind::GroupRateSubmit
+                | Kind::GroupAnswer
+        )
+    }
+
+    /// Answer messages: the first REST call for them is the ✅ reaction.
+    fn is_answer(self) -> bool {
+        matches!(self, Kind::Answer | Kind::GroupAnswer)
     }
 }
 
@@ -504,6 +560,8 @@ struct Sent {
     kind: Kind,
     id: u64,
     channel: u64,
+    /// Who caused it.
+    user: u64,
 }
 
 struct Driver {
@@ -515,9 +573,14 @@ struct Driver {
 }
 
 impl Driver {
-    fn record(&self, kind: Kind, id: u64, channel: u64) {
+    fn record(&self, kind: Kind, id: u64, channel: u64, user: u64) {
         if let Ok(mut sent) = self.sent.lock() {
-            sent.push(Sent { kind, id, channel });
+            sent.push(Sent {
+                kind,
+                id,
+                channel,
+                user,
+            });
         }
     }
 
@@ -543,7 +606,7 @@ impl Driver {
         let d = &self.discord;
         self.gate.wait().await;
         let id = d.slash_command(user, channel, "interview start", json!({}));
-        self.record(Kind::Start, id, channel);
+        self.record(Kind::Start, id, channel, user);
         let thread = self
             .wait_for("the interview thread", |ix| {
                 ix.thread_of.get(&user).copied()
@@ -556,11 +619,11 @@ impl Driver {
             self.gate.wait().await;
             let line = ANSWER_LINES[(seed as usize + k) % ANSWER_LINES.len()];
             let id = d.send_message(thread, user, line);
-            self.record(Kind::Answer, id, thread);
+            self.record(Kind::Answer, id, thread, user);
         }
         self.gate.wait().await;
         let id = d.send_message(thread, user, "done");
-        self.record(Kind::DoneMessage, id, thread);
+        self.record(Kind::DoneMessage, id, thread, user);
         let follow_up = self
             .wait_for("the first follow-up", |ix| {
                 ix.cards.get(&user).and_then(|c| c.get(1).copied())
@@ -570,11 +633,11 @@ impl Driver {
             self.gate.wait().await;
             let line = ANSWER_LINES[(seed as usize + 5 + k) % ANSWER_LINES.len()];
             let id = d.send_message(thread, user, line);
-            self.record(Kind::Answer, id, thread);
+            self.record(Kind::Answer, id, thread, user);
         }
         self.gate.wait().await;
         let id = d.click_button(user, follow_up, &format!("solo:done:{user}"));
-        self.record(Kind::Click, id, thread);
+        self.record(Kind::Click, id, thread, user);
         let second = self
             .wait_for("the second follow-up", |ix| {
                 ix.cards.get(&user).and_then(|c| c.get(2).copied())
@@ -582,12 +645,51 @@ impl Driver {
             .await?;
         self.gate.wait().await;
         let id = d.click_button(user, second, &format!("solo:cancel:{user}"));
-        self.record(Kind::Click, id, thread);
+        self.record(Kind::Click, id, thread, user);
         self.wait_for("the thread to be archived", |ix| {
             ix.closed.contains(&user).then_some(())
         })
         .await
     }
+}
+
+/// Whose driver task it is.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Person,
+    Group,
+}
+
+type Task = tokio::task::JoinHandle<Result<(), String>>;
+
+fn spawn_group(driver: &Arc<Driver>, group: &group::Group, n: usize) -> (Who, Task) {
+    let driver = driver.clone();
+    let group = group.clone();
+    let task = tokio::spawn(async move { driver.group(&group, n as u64 * 5 + 1).await });
+    (Who::Group, task)
+}
+
+/// `count` study groups, each in its own server and channel; the odd ones run hot seat.
+fn add_groups(discord: &FakeDiscord, count: usize) -> Vec<group::Group> {
+    (0..count)
+        .map(|g| {
+            let guild = discord.add_guild(&format!("Study Group {g}"));
+            let channel = discord.add_text_channel(guild, "mock-interviews");
+            let members = (0..group::PEOPLE_PER_GROUP)
+                .map(|k| {
+                    let name = format!("g{g}-p{k}");
+                    let user = discord.add_user(&name);
+                    discord.add_member(guild, user, &[]);
+                    (user, name)
+                })
+                .collect();
+            group::Group {
+                channel,
+                members,
+                hot_seat: g % 2 == 1,
+            }
+        })
+        .collect()
 }
 
 async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
@@ -604,6 +706,7 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
             people.push((user, channel));
         }
     }
+    let groups = add_groups(&discord, args.groups);
     let process = BotProcess::spawn(bot, &discord, dir.path())?;
     wait_registered(&discord).await;
     let calls_before = discord.mark();
@@ -634,36 +737,55 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         })
     };
 
+    let load_at_start = load_average();
     let started = Instant::now();
     let mut peak_rss_kb = 0;
-    let tasks: Vec<_> = people
-        .iter()
-        .enumerate()
-        .map(|(n, &(user, channel))| {
-            let driver = driver.clone();
-            tokio::spawn(async move { driver.person(user, channel, n as u64 * 7 + 3).await })
-        })
-        .collect();
+    // Groups are spread evenly among the people, so both share the event rate throughout.
+    let group_every = (people.len() / groups.len().max(1)).max(1);
+    let mut tasks = Vec::with_capacity(people.len() + groups.len());
+    let mut next_group = groups.iter().enumerate().peekable();
+    for (n, &(user, channel)) in people.iter().enumerate() {
+        if n % group_every == 0 {
+            if let Some((g, group)) = next_group.next() {
+                tasks.push(spawn_group(&driver, group, g));
+            }
+        }
+        let driver = driver.clone();
+        let task =
+            tokio::spawn(async move { driver.person(user, channel, n as u64 * 7 + 3).await });
+        tasks.push((Who::Person, task));
+    }
+    for (g, group) in next_group {
+        tasks.push(spawn_group(&driver, group, g));
+    }
     let mut failures = Vec::new();
+    let mut group_failures = Vec::new();
+    let mut group_seconds = Vec::new();
     let mut pending = tasks;
     while !pending.is_empty() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         peak_rss_kb = peak_rss_kb.max(process.memory_kb().0);
         let mut still = Vec::new();
-        for task in pending {
+        for (who, task) in pending {
             if task.is_finished() {
-                match task.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => failures.push(e),
-                    Err(e) => failures.push(format!("driver task: {e}")),
+                let result = match task.await {
+                    Ok(result) => result,
+                    Err(e) => Err(format!("driver task: {e}")),
+                };
+                match (who, result) {
+                    (Who::Person, Ok(())) => {}
+                    (Who::Person, Err(e)) => failures.push(e),
+                    (Who::Group, Ok(())) => group_seconds.push(started.elapsed().as_secs_f64()),
+                    (Who::Group, Err(e)) => group_failures.push(e),
                 }
             } else {
-                still.push(task);
+                still.push((who, task));
             }
         }
         pending = still;
     }
     let elapsed = started.elapsed();
+    let load_at_end = load_average();
     // Let trailing acknowledgements go out before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop_watching.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -681,6 +803,23 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
             .map_err(|e| e.to_string())?
             .len();
     }
+    let mut group_attempts = 0;
+    let mut groups_fully_stored = 0;
+    for group in &groups {
+        let mut stored = 0;
+        for (user, _) in &group.members {
+            stored += store
+                .history(&UserKey::discord(*user), usize::MAX)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .filter(|a| a.mode.to_string() == "group")
+                .count();
+        }
+        group_attempts += stored;
+        if stored == group.expected_attempts() {
+            groups_fully_stored += 1;
+        }
+    }
     let open_sessions_left = store.list_sessions().map_err(|e| e.to_string())?.len();
     let store_bytes = store.size_on_disk().map_err(|e| e.to_string())?;
     drop(store);
@@ -690,7 +829,7 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
     let latency = latencies(&discord, &sent, &calls);
     let interactions: Vec<u64> = sent
         .iter()
-        .filter(|s| matches!(s.kind, Kind::Start | Kind::Click))
+        .filter(|s| s.kind.is_interaction())
         .map(|s| s.id)
         .collect();
     let acked_in_time = interactions
@@ -731,6 +870,20 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         "people_finished": args.users - failures.len(),
         "people_failed": failures.len(),
         "failures_sample": failures.iter().take(5).collect::<Vec<_>>(),
+        "groups": {
+            "sessions": groups.len(),
+            "people_per_session": group::PEOPLE_PER_GROUP,
+            "rounds_per_session": group::ROUNDS,
+            "hot_seat_sessions": groups.iter().filter(|g| g.hot_seat).count(),
+            "sessions_completed": group_seconds.len(),
+            "sessions_failed": group_failures.len(),
+            "failures_sample": group_failures.iter().take(5).collect::<Vec<_>>(),
+            "attempts_stored": group_attempts,
+            "attempts_expected": groups.iter().map(group::Group::expected_attempts).sum::<usize>(),
+            "sessions_with_every_attempt_stored": groups_fully_stored,
+            "events_sent": sent.iter().filter(|s| s.kind.is_group()).count(),
+            "seconds_until_last_completed": round1(group_seconds.iter().copied().fold(0.0, f64::max)),
+        },
         "latency_ms": latency,
         "interactions": interactions.len(),
         "interactions_acked_within_3s": acked_in_time,
@@ -748,6 +901,8 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
             "bot_log_sample": problems.iter().take(5).collect::<Vec<_>>(),
         },
         "peak_rss_kb": hwm_kb.max(peak_rss_kb),
+        "load_average_at_start_of_run": load_at_start,
+        "load_average_at_end_of_run": load_at_end,
         "attempts_stored": attempts,
         "sessions_left_open": open_sessions_left,
         "store_bytes_on_disk": store_bytes,
@@ -770,68 +925,125 @@ fn sent_span(discord: &FakeDiscord, sent: &[Sent]) -> f64 {
     }
 }
 
-/// Dispatch → the bot's first REST call for it, per kind of event and overall:
-/// interactions → their callback; answer messages → the ✅ reaction on that message (those
-/// whose reaction was coalesced into a later one's are counted apart); "done" messages → the
-/// first message the bot posts in that thread afterwards.
+/// Dispatch → the bot's first REST call for it (the definition), per kind of event,
+/// for all interactions, and overall:
+/// - interactions (slash commands, buttons, select menus, modal submits) → their callback;
+/// - answer messages → the ✅ reaction on that message. The ✅ is deliberately coalesced: at
+///   most one per person per second (a trailing one on the newest message of a burst), and only
+///   in slots of the 45/s REST budget no reply wants. A message whose ✅ went to a newer message
+///   has no call of its own; those are counted apart, and a second figure measures every answer
+///   message to the first ✅ on it or a newer message of that channel;
+/// - "done" messages → the first call in their channel after the dispatch (reading the channel
+///   for messages the done overtook, else the feedback itself), and apart from that the delay to
+///   the feedback post.
 fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Value {
     let dispatched: HashMap<u64, Instant> = discord
         .dispatches()
         .iter()
         .filter_map(|d| Some((d.id?, d.at)))
         .collect();
+    let author: HashMap<u64, u64> = sent
+        .iter()
+        .filter(|s| s.kind.is_answer())
+        .map(|s| (s.id, s.user))
+        .collect();
     let mut callback: HashMap<u64, Instant> = HashMap::new();
     let mut reaction: HashMap<u64, Instant> = HashMap::new();
+    // Per channel, in call order: reactions (message id, time), posts and any call at all.
+    let mut reactions_in: HashMap<u64, Vec<(u64, Instant)>> = HashMap::new();
     let mut posts: HashMap<u64, Vec<Instant>> = HashMap::new();
+    let mut reads_or_posts: HashMap<u64, Vec<Instant>> = HashMap::new();
     for c in calls {
         if c.path.starts_with("/interactions/") {
             if let Some(id) = c.id_after("interactions") {
                 callback.entry(id).or_insert(c.at);
             }
         } else if c.route.contains("/reactions/") {
-            if let Some(id) = c.id_after("messages") {
+            if let (Some(id), Some(channel)) = (c.id_after("messages"), c.id_after("channels")) {
                 reaction.entry(id).or_insert(c.at);
+                reactions_in.entry(channel).or_default().push((id, c.at));
             }
-        } else if c.method == "POST" && c.route == "/channels/{id}/messages" {
+        } else if c.route == "/channels/{id}/messages" {
             if let Some(channel) = c.id_after("channels") {
-                posts.entry(channel).or_default().push(c.at);
+                reads_or_posts.entry(channel).or_default().push(c.at);
+                if c.method == "POST" {
+                    posts.entry(channel).or_default().push(c.at);
+                }
             }
         }
     }
+    let first_at_or_after = |times: Option<&Vec<Instant>>, at: Instant| {
+        times.and_then(|times| times.iter().filter(|t| **t >= at).min().copied())
+    };
     let mut by_kind: HashMap<Kind, Vec<f64>> = HashMap::new();
+    let mut covering: Vec<f64> = Vec::new();
+    let mut done_to_feedback: Vec<f64> = Vec::new();
     let mut coalesced = 0usize;
+    let mut never_acknowledged = 0usize;
     let mut unanswered = 0usize;
     for s in sent {
         let Some(&at) = dispatched.get(&s.id) else {
             unanswered += 1;
             continue;
         };
-        let first = match s.kind {
-            Kind::Start | Kind::Click => callback.get(&s.id).copied(),
-            Kind::Answer => reaction.get(&s.id).copied(),
-            Kind::DoneMessage => posts
-                .get(&s.channel)
-                .and_then(|times| times.iter().find(|t| **t >= at).copied()),
+        let since = |t: Instant| ms(t.saturating_duration_since(at));
+        let first = if s.kind.is_interaction() {
+            callback.get(&s.id).copied()
+        } else if s.kind.is_answer() {
+            let covered = reactions_in.get(&s.channel).and_then(|list| {
+                list.iter()
+                    .filter(|(id, t)| *id >= s.id && *t >= at && author.get(id) == Some(&s.user))
+                    .map(|(_, t)| *t)
+                    .min()
+            });
+            match covered {
+                Some(t) => covering.push(since(t)),
+                None => never_acknowledged += 1,
+            }
+            reaction.get(&s.id).copied()
+        } else {
+            if let Some(t) = first_at_or_after(posts.get(&s.channel), at) {
+                done_to_feedback.push(since(t));
+            }
+            first_at_or_after(reads_or_posts.get(&s.channel), at)
         };
         match first {
-            Some(t) => by_kind
-                .entry(s.kind)
-                .or_default()
-                .push(ms(t.saturating_duration_since(at))),
-            None if s.kind == Kind::Answer => coalesced += 1,
+            Some(t) => by_kind.entry(s.kind).or_default().push(since(t)),
+            None if s.kind.is_answer() => coalesced += 1,
             None => unanswered += 1,
         }
     }
     let mut all: Vec<f64> = by_kind.values().flatten().copied().collect();
+    let mut interactions: Vec<f64> = by_kind
+        .iter()
+        .filter(|(kind, _)| kind.is_interaction())
+        .flat_map(|(_, values)| values.iter().copied())
+        .collect();
     let mut out = serde_json::Map::new();
     out.insert("all".into(), percentiles(&mut all));
-    for kind in [Kind::Start, Kind::Answer, Kind::DoneMessage, Kind::Click] {
+    out.insert(
+        "interactions (every kind, solo and group)".into(),
+        percentiles(&mut interactions),
+    );
+    for kind in KINDS {
         let mut values = by_kind.remove(&kind).unwrap_or_default();
         out.insert(kind.name().into(), percentiles(&mut values));
     }
     out.insert(
+        "answer message → ✅ on it or a newer one (solo and group)".into(),
+        percentiles(&mut covering),
+    );
+    out.insert(
+        "\"done\" message → its feedback posted".into(),
+        percentiles(&mut done_to_feedback),
+    );
+    out.insert(
         "answer messages acknowledged by a later reaction".into(),
         json!(coalesced),
+    );
+    out.insert(
+        "answer messages never acknowledged".into(),
+        json!(never_acknowledged),
     );
     out.insert("events without any call".into(), json!(unanswered));
     Value::Object(out)
@@ -957,12 +1169,21 @@ fn machine() -> Value {
                 })
         })
         .unwrap_or(0);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     json!({
         "cores": cores,
         "memory_mb": mem_kb / 1024,
-        "load_average_at_start": load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        "load_average_at_start": load_average(),
+        "shared": "the bot, the emulator and the driver run on these same cores",
     })
+}
+
+/// The 1, 5 and 15-minute load averages, as `uptime` shows them.
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Prints every leaf of the report as `path  value`.
