@@ -38,6 +38,12 @@ pub(super) fn record(core: &Core) {
     let leaks = core.leaks.iter().filter(|l| !l.explicitly_allowed).count();
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("?");
+    if core.bad_requests > 0 && !core.deliberate {
+        // Named here, since a test that never looks would otherwise only show a count.
+        for call in core.calls.iter().filter(|c| c.status == 400) {
+            eprintln!("emulator: {test}: 400 for {}", call.summary());
+        }
+    }
     let line = format!(
         "{}\t{}\t{}\t{}\t{}\t{}\n",
         env!("CARGO_CRATE_NAME"),
