@@ -119,7 +119,9 @@ pub async fn post_day(
             ..
         }) => {
             // Claimed by an earlier run that stopped before recording the outcome.
-            if let Some(message) = find_existing_post(http, channel_id, guild, date).await {
+            if let Some((message, thread_open)) =
+                find_existing_post(http, channel_id, guild, date).await
+            {
                 tracing::info!(guild, %date, message, "adopting a daily post sent before a restart");
                 let thread_name = post_text_for(data, guild, &settings, date, &question_id)
                     .map(|text| text.thread_name);
@@ -130,6 +132,7 @@ pub async fn post_day(
                     channel: channel_id,
                     message,
                     thread_name,
+                    thread_open,
                 };
                 return finish(data, http, &mut settings, posted).await;
             }
@@ -193,6 +196,7 @@ pub async fn post_day(
         channel,
         message,
         thread_name: Some(text.thread_name),
+        thread_open: false,
     };
     finish(data, http, &mut settings, posted).await
 }
@@ -205,6 +209,9 @@ struct Posted {
     channel: u64,
     message: u64,
     thread_name: Option<String>,
+    /// The message already has its thread (an adopted post): asking for another would be
+    /// refused with a 400.
+    thread_open: bool,
 }
 
 /// Records the answer thread, opens it from the message (unless it exists), and marks the
@@ -224,6 +231,7 @@ async fn finish(
         channel,
         message,
         thread_name,
+        thread_open,
     } = posted;
     // A thread started from a message has the message's id: recorded before it exists, so an
     // answer typed the instant it opens is already collected.
@@ -244,6 +252,7 @@ async fn finish(
     // Both calls of a post count against the bot's REST budget, shared with everything else.
     data.outbound.reply().await;
     let thread_problem = match channel_id(channel) {
+        Some(_) if thread_open => None,
         Some(target) => match target
             .create_thread_from_message(http, serenity::MessageId::new(message), builder)
             .await
@@ -397,13 +406,14 @@ fn build_post(
     }
 }
 
-/// The day's post among the channel's recent messages, found by its button's custom id.
+/// The day's post among the channel's recent messages, found by its button's custom id, and
+/// whether its answer thread is open already (Discord sends a message's thread with it).
 async fn find_existing_post(
     http: &serenity::Http,
     channel: u64,
     guild: GuildId,
     date: Date,
-) -> Option<u64> {
+) -> Option<(u64, bool)> {
     let wanted = feedback_button_id(guild, date);
     let recent = channel_id(channel)?
         .messages(http, serenity::GetMessages::new().limit(RECOVERY_SEARCH))
@@ -423,7 +433,7 @@ async fn find_existing_post(
                 })
             })
         })
-        .map(|message| message.id.get())
+        .map(|message| (message.id.get(), message.thread.is_some()))
 }
 
 /// Discord: "A thread has already been created for this message".
