@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use bar_raiser::clock::ManualClock;
 use bar_raiser::config::Config;
+use bar_raiser::daily::{parse_time, DailySettings, POST_MARKERS};
 use bar_raiser::store::{Mode, Store, UserKey};
 use jiff::Timestamp;
 use serde_json::json;
 use support::bot::{open_store, start_instant, TestBot};
-use support::discord::{perms, FakeDiscord, MessageView};
+use support::discord::{perms, FakeDiscord, Fault, MessageView};
 
 const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
     mid-size fintech, and checkout errors spiked to 8% right after a config push.";
@@ -950,6 +951,78 @@ async fn removed_from_a_server_its_daily_stops_and_stays_off_after_a_restart() {
             .is_some_and(|r| r.contains("removed from this server")),
         "{settings}"
     );
+    w.discord.assert_clean();
+    bot.stop().await;
+}
+
+/// A `/daily set` confirmed while a post is going out stays stored: the post does not write
+/// back the settings it read before the change (found by the crash campaign, `tests/crash/`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_change_confirmed_while_a_post_goes_out_is_not_undone_by_it() {
+    let w = world().await;
+    let main = &w.main;
+    // 10:00 in Berlin: the 12:00 post is not due, only `/daily now` posts.
+    w.clock.set(at("2026-11-29T09:00:00Z"));
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    set_daily(&w.discord, main).await;
+
+    // A post that fails leaves its problem in the settings, so the next post that goes out
+    // writes the settings again to clear it.
+    w.discord.set_send_allowed(main.channel, false);
+    let failed = command(&w.discord, main.admin, main.channel, "daily now", json!({})).await;
+    assert!(failed.contains("I could not post"), "{failed}");
+    w.discord.set_send_allowed(main.channel, true);
+    w.clock.advance(jiff::SignedDuration::from_mins(1));
+
+    // That post is slow to go out; meanwhile the admin moves the time to 18:30.
+    w.discord.inject_fault(
+        "POST",
+        "/channels/{id}/messages",
+        1,
+        Fault::Delay(std::time::Duration::from_secs(2)),
+    );
+    let posting = w
+        .discord
+        .slash_command(main.admin, main.channel, "daily now", json!({}));
+    let key = format!("{}:2026-11-29", main.guild);
+    w.discord
+        .wait_until("the post claimed", |_| {
+            bot.store
+                .get_marker(POST_MARKERS, &key)
+                .ok()
+                .flatten()
+                .filter(|m| m["state"] == "pending")
+        })
+        .await;
+    let moved = command(
+        &w.discord,
+        main.admin,
+        main.channel,
+        "daily set",
+        json!({
+            "channel": main.channel.to_string(),
+            "time": "18:30",
+            "timezone": "Europe/Berlin",
+        }),
+    )
+    .await;
+    assert!(moved.contains("Daily question set"), "{moved}");
+    let posted = w.discord.wait_for_reply(posting).await.all_text();
+    assert!(posted.contains("Posted today's question"), "{posted}");
+
+    let stored: DailySettings = bot
+        .store
+        .guild_settings(&main.guild.to_string())
+        .expect("read settings")
+        .and_then(|document| document.get("daily").cloned())
+        .map(|daily| serde_json::from_value(daily).expect("daily settings"))
+        .expect("settings stored");
+    assert_eq!(
+        stored.schedule.time,
+        parse_time("18:30").expect("a time"),
+        "the confirmed change was undone: {stored:?}"
+    );
+    assert!(stored.last_problem.is_none(), "{stored:?}");
     w.discord.assert_clean();
     bot.stop().await;
 }

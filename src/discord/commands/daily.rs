@@ -102,6 +102,7 @@ pub async fn set(
     check_channel(ctx, channel)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
+    let _no_post_meanwhile = data.daily.settings_change(guild).await;
     let store = &*data.store;
     let previous = bot_daily::read_settings(store, guild)?;
     let settings = DailySettings {
@@ -276,6 +277,7 @@ pub async fn off(ctx: Context<'_>) -> Result<(), Error> {
     let guild = require_admin(ctx)?;
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
+    let _no_post_meanwhile = data.daily.settings_change(guild).await;
     let store = &*data.store;
     let Some(mut settings) = bot_daily::read_settings(store, guild)? else {
         reply::send(

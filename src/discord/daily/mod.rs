@@ -93,6 +93,13 @@ impl DailyState {
         lock(&self.guild_locks).entry(guild).or_default().clone()
     }
 
+    /// Holds the server's posts off while an admin's change of its settings is read, written
+    /// and confirmed: a post reads the settings before it goes out and writes them back after
+    /// (rotation, last problem), so without this a confirmed change could be undone by it.
+    pub async fn settings_change(&self, guild: GuildId) -> tokio::sync::OwnedMutexGuard<()> {
+        self.guild_lock(guild).lock_owned().await
+    }
+
     fn remember_thread(&self, thread: u64, reference: ThreadRef) {
         lock(&self.threads).insert(thread, Some(reference));
     }
