@@ -318,11 +318,26 @@ impl Group {
                 let Some(lobby) = session.lobby else {
                     return;
                 };
-                if session.lobby_frozen == Some(epoch)
-                    || !discord
-                        .message(lobby)
-                        .is_some_and(|m| m.custom_ids().contains(&id("join", channel)))
+                if session.lobby_frozen == Some(epoch) {
+                    return;
+                }
+                if !discord
+                    .message(lobby)
+                    .is_some_and(|m| m.custom_ids().contains(&id("join", channel)))
                 {
+                    // Begun, but the first question never showed: the bot stored the round
+                    // and was killed before posting it (it is not posted after a restart).
+                    // People can still answer in the thread and type `done`.
+                    *self.phases.entry("begun, question not shown").or_default() += 1;
+                    if roll < 60 {
+                        self.answer(discord, rng, thread, someone, epoch, tags)
+                            .await;
+                    } else {
+                        discord.send_message(thread, someone, "done");
+                        if self.sessions[index].rounds <= 2 {
+                            self.sessions[index].closing = true;
+                        }
+                    }
                     return;
                 }
                 let joined: Vec<u64> = session
@@ -373,20 +388,8 @@ impl Group {
             } => {
                 let answerer = candidate.unwrap_or(someone);
                 if roll < 55 {
-                    for _ in 0..rng.gen_range(1..=3) {
-                        let tag = tags.next("g", answerer);
-                        let text =
-                            format!("{} [{tag}]", SENTENCES[rng.gen_range(0..SENTENCES.len())]);
-                        let message = discord.send_message(thread, answerer, &text);
-                        self.sent.push(Sent {
-                            id: message,
-                            author: answerer,
-                            channel: thread,
-                            tag,
-                            epoch,
-                        });
-                        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..40))).await;
-                    }
+                    self.answer(discord, rng, thread, answerer, epoch, tags)
+                        .await;
                 } else if roll < 70 {
                     discord.click_button(answerer, card, &id("done", channel));
                     self.clicks += 1;
@@ -536,6 +539,31 @@ impl Group {
                     self.sessions[index].closing = true;
                 }
             }
+        }
+    }
+
+    /// 1–3 answer messages by `who` in the session's thread.
+    async fn answer(
+        &mut self,
+        discord: &FakeDiscord,
+        rng: &mut StdRng,
+        thread: u64,
+        who: u64,
+        epoch: usize,
+        tags: &mut Tags,
+    ) {
+        for _ in 0..rng.gen_range(1..=3) {
+            let tag = tags.next("g", who);
+            let text = format!("{} [{tag}]", SENTENCES[rng.gen_range(0..SENTENCES.len())]);
+            let message = discord.send_message(thread, who, &text);
+            self.sent.push(Sent {
+                id: message,
+                author: who,
+                channel: thread,
+                tag,
+                epoch,
+            });
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(0..40))).await;
         }
     }
 
