@@ -266,6 +266,29 @@ mod behaviour {
         assert_eq!(store.list_sessions().unwrap().len(), 1);
     }
 
+    pub fn sessions_are_visited_by_key_prefix(store: &dyn Store) {
+        for key in ["solo:b", "group:chan-1", "solo:a", "solo", "solx:c"] {
+            store.put_session(&session(key, &alice(), &[])).unwrap();
+        }
+        let visited = |prefix: &str| {
+            let mut keys = Vec::new();
+            store
+                .for_each_session(prefix, &mut |record| keys.push(record.key))
+                .unwrap();
+            keys
+        };
+        assert_eq!(visited("solo:"), vec!["solo:a", "solo:b"]);
+        assert_eq!(visited("group:"), vec!["group:chan-1"]);
+        assert_eq!(visited("nothing:"), Vec::<String>::new());
+        assert_eq!(visited("").len(), 5);
+        // What is visited is the stored record, not just its key.
+        let mut records = Vec::new();
+        store
+            .for_each_session("solo:a", &mut |record| records.push(record))
+            .unwrap();
+        assert_eq!(records, vec![session("solo:a", &alice(), &[])]);
+    }
+
     pub fn settings_round_trip(store: &dyn Store) {
         let value = json!({ "timezone": "Europe/Berlin", "lps": ["ownership"] });
         store.put_user_settings(&alice(), &value).unwrap();
@@ -522,6 +545,7 @@ macro_rules! behaviour_suite {
                 users_do_not_see_each_other,
                 messages_are_idempotent_by_id_and_ordered,
                 sessions_put_get_list_and_delete_with_their_messages,
+                sessions_are_visited_by_key_prefix,
                 settings_round_trip,
                 markers_set_list_claim_and_delete,
                 export_holds_all_of_the_users_data_and_nothing_else,

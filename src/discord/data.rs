@@ -6,8 +6,8 @@ use poise::serenity_prelude as serenity;
 
 use super::daily::DailyState;
 use super::group::GroupRegistry;
+use super::open_sessions::SoloRegistry;
 use super::pace::{Outbound, CALLS_PER_SECOND};
-use super::solo::SoloRegistry;
 use super::throttle::Throttle;
 use crate::bank::Bank;
 use crate::clock::Clock;

@@ -45,7 +45,10 @@ pub async fn handle(
             if daily::on_edit(data, channel, message, event.author.as_ref(), &text).await? {
                 return Ok(());
             }
-            if data.solo.owner_of_message(channel, message).await.is_none() {
+            if solo::owner_of_message(data, channel, message)
+                .await
+                .is_none()
+            {
                 // Not collected (yet): its create may still be on the way.
                 tokio::time::sleep(SETTLE).await;
             }
@@ -56,7 +59,7 @@ pub async fn handle(
             }
             let owner = match &event.author {
                 Some(author) => Some(author.id.get()),
-                None => data.solo.owner_of_message(channel, message).await,
+                None => solo::owner_of_message(data, channel, message).await,
             };
             if let Some(user) = owner {
                 let edit = Event::Edit { id: message, text };
@@ -77,7 +80,7 @@ pub async fn handle(
                 group::drive(data, http, group_channel, delete, None).await?;
                 return Ok(());
             }
-            if let Some(user) = data.solo.owner_of_message(channel, message).await {
+            if let Some(user) = solo::owner_of_message(data, channel, message).await {
                 let delete = Event::Delete { id: message };
                 solo::drive(data, http, user, delete, Origin::Channel(channel)).await?;
             }
@@ -130,35 +133,44 @@ async fn on_message(
     let id = message.id.get();
     let done = is_done_command(&message.content);
     let warn = {
-        let mut guard = slot.lock().await;
-        let Some(state) = guard.as_mut() else {
+        let guard = slot.lock().await;
+        let Some(open) = guard.as_ref() else {
             return Ok(());
         };
-        if state.channel_id != channel || id <= state.start_id {
+        if open.channel_id != channel || id <= open.start_id {
             return Ok(());
-        }
-        if done {
-            // Answer messages are keyed by id, so replays are no-ops; a "done" is not collected,
-            // so remember it here, or a replayed one would end the follow-up or analyse again.
-            if id <= state.last_done_id {
-                return Ok(());
-            }
-            state.last_done_id = id;
-            solo::persist(&*data.store, user, state, data.clock.now())?;
         }
         // Empty content from a person in a server means the Message Content intent is off.
         let blind = message.content.is_empty()
             && message.attachments.is_empty()
             && message.guild_id.is_some();
-        if blind && !state.content_warned {
-            state.content_warned = true;
-            solo::persist(&*data.store, user, state, data.clock.now())?;
-            true
-        } else {
-            if blind {
-                return Ok(());
-            }
+        if !done && !blind {
+            // An answer message: `drive` below loads and stores the session.
             false
+        } else {
+            let Some(mut state) = solo::load(&*data.store, user, open)? else {
+                return Ok(());
+            };
+            if done {
+                // Answer messages are keyed by id, so replays are no-ops; a "done" is not
+                // collected, so remember it here, or a replayed one would end the follow-up or
+                // analyse again.
+                if id <= state.last_done_id {
+                    return Ok(());
+                }
+                state.last_done_id = id;
+                solo::persist(&*data.store, user, &state, data.clock.now())?;
+            }
+            if blind && !state.content_warned {
+                state.content_warned = true;
+                solo::persist(&*data.store, user, &state, data.clock.now())?;
+                true
+            } else {
+                if blind {
+                    return Ok(());
+                }
+                false
+            }
         }
     };
     if warn {
@@ -196,8 +208,16 @@ async fn catch_up(data: &Arc<Data>, http: &Arc<serenity::Http>) {
         };
         let (channel, after) = {
             let guard = slot.lock().await;
-            let Some(state) = guard.as_ref() else {
+            let Some(open) = guard.as_ref() else {
                 continue;
+            };
+            let state = match solo::load(&*data.store, user, open) {
+                Ok(Some(state)) => state,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::warn!(user, "could not read a session to catch up: {err}");
+                    continue;
+                }
             };
             let newest = state.session.messages.keys().next_back().copied();
             let after = newest

@@ -55,18 +55,16 @@ pub struct GroupRegistry {
 
 impl GroupRegistry {
     pub fn load_from_store(&self, store: &dyn Store) -> StoreResult<()> {
-        for record in store.list_sessions()? {
-            if !record.key.starts_with("group:") {
-                continue;
-            }
-            match serde_json::from_value::<GroupState>(record.state) {
+        // Every group key is `channel_key(<channel>)`: the empty channel gives their prefix.
+        store.for_each_session(
+            &channel_key(""),
+            &mut |record| match serde_json::from_value::<GroupState>(record.state) {
                 Ok(state) => self.insert(state),
                 Err(err) => {
                     tracing::error!(key = %record.key, "unreadable group kept as is: {err}")
                 }
-            }
-        }
-        Ok(())
+            },
+        )
     }
 
     fn insert(&self, state: GroupState) {

@@ -8,6 +8,7 @@
 //! | `commands/` | one file per slash command group |
 //! | `daily/` | the daily question: one scheduler for every server, posts, answers, streaks |
 //! | `solo.rs` | solo interviews: routing messages and clicks, carrying out effects |
+//! | `open_sessions.rs` | which solo interviews are open, compactly (their state stays stored) |
 //! | `group.rs` | group mock interviews: lobby, rounds in a thread, votes, ratings, scoreboard |
 //! | `render.rs` | feedback, questions and hints as embeds that fit Discord's limits |
 //! | `limits.rs` | Discord's size limits, trimming and splitting |
@@ -25,6 +26,7 @@ mod data;
 mod events;
 mod group;
 pub mod limits;
+mod open_sessions;
 mod options;
 mod pace;
 mod render;
@@ -117,7 +119,8 @@ pub async fn run(
     let http = http.build();
 
     let data = Arc::new(Data::new(config.clone(), store.clone(), bank, clock));
-    data.solo.load_from_store(&*store)?;
+    let open = data.solo.load_from_store(&*store, &config.interview)?;
+    tracing::info!(open, "solo interviews resumed");
     let armed = daily::load(&data).map_err(|e| BotError::Daily(e.to_string()))?;
     tracing::info!(armed, "daily posts scheduled");
     data.group.load_from_store(&*store)?;

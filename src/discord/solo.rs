@@ -5,7 +5,6 @@
 //! flushed) before anything is said to the person; only then are the REST calls made. A failed
 //! reply never loses state, and a replayed event is a no-op because messages are keyed by id.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{no_pings, Data, Error};
 use super::limits;
+use super::open_sessions::Open;
 use super::pace::Outbound;
 use super::render::{self, Card};
 use super::throttle::Gate;
@@ -21,7 +21,7 @@ use crate::interview::record;
 use crate::interview::solo::{
     is_done_command, CloseReason, Context as CoreContext, Effect, Event, SoloSession,
 };
-use crate::store::{Mode, SessionRecord, Store, StoreResult, UserKey};
+use crate::store::{Mode, SessionRecord, Store, UserKey};
 
 /// Where a session lives and what the adapter remembers beside the core session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,89 +53,52 @@ pub struct SoloState {
     pub settled_until: u64,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<SoloState>>>;
-
-/// Open solo sessions by Discord user id. Each session has its own lock, so one person's
-/// events are applied in order while others proceed in parallel.
-#[derive(Default)]
-pub struct SoloRegistry {
-    slots: std::sync::Mutex<HashMap<u64, Slot>>,
-    /// The newest collected message per user awaiting a trailing acknowledgement.
-    pending_ack: std::sync::Mutex<HashMap<u64, (u64, u64)>>,
-}
+/// Sessions are stored under this prefix followed by the Discord user id.
+pub const SESSION_KEY_PREFIX: &str = "solo:discord:";
 
 pub fn session_key(user: u64) -> String {
-    format!("solo:discord:{user}")
+    format!("{SESSION_KEY_PREFIX}{user}")
 }
 
-impl SoloRegistry {
-    /// Loads every stored solo session, so a restart resumes them with all collected messages.
-    pub fn load_from_store(&self, store: &dyn Store) -> StoreResult<()> {
-        let mut slots = self.lock();
-        for record in store.list_sessions()? {
-            let Some(user) = record
-                .key
-                .strip_prefix("solo:discord:")
-                .and_then(|u| u.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            match serde_json::from_value::<SoloState>(record.state) {
-                Ok(state) => {
-                    slots.insert(user, Arc::new(tokio::sync::Mutex::new(Some(state))));
-                }
-                Err(err) => {
-                    tracing::error!(key = %record.key, "unreadable session kept as is: {err}")
-                }
-            }
+/// The stored state of an open session, with what memory knows better (see [`Open`]).
+/// `None` when the store has no such session.
+pub fn load(store: &dyn Store, user: u64, open: &Open) -> Result<Option<SoloState>, Error> {
+    let Some(record) = store.get_session(&session_key(user))? else {
+        return Ok(None);
+    };
+    let mut state: SoloState = serde_json::from_value(record.state).map_err(|e| {
+        Error::Internal(format!("session {} cannot be read: {e}", session_key(user)))
+    })?;
+    state.settled_until = state.settled_until.max(open.settled_until);
+    Ok(Some(state))
+}
+
+/// The full state of the user's open session, if any.
+pub async fn current(data: &Data, user: u64) -> Result<Option<SoloState>, Error> {
+    let Some(slot) = data.solo.existing(user) else {
+        return Ok(None);
+    };
+    let guard = slot.lock().await;
+    match guard.as_ref() {
+        Some(open) => load(&*data.store, user, open),
+        None => Ok(None),
+    }
+}
+
+/// The user whose session lives in `channel` and has collected `message`, if any.
+pub async fn owner_of_message(data: &Data, channel: u64, message: u64) -> Option<u64> {
+    for (user, slot) in data.solo.in_channel(channel) {
+        let guard = slot.lock().await;
+        let Some(open) = guard.as_ref().filter(|o| o.channel_id == channel) else {
+            continue;
+        };
+        match load(&*data.store, user, open) {
+            Ok(Some(state)) if state.session.messages.contains_key(&message) => return Some(user),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(user, channel, "could not read a session: {err}"),
         }
-        Ok(())
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The slot of a user, created empty when absent.
-    pub fn slot(&self, user: u64) -> Slot {
-        self.lock().entry(user).or_default().clone()
-    }
-
-    pub fn existing(&self, user: u64) -> Option<Slot> {
-        self.lock().get(&user).cloned()
-    }
-
-    pub fn users(&self) -> Vec<u64> {
-        self.lock().keys().copied().collect()
-    }
-
-    /// Number of sessions held in memory (open or just closed).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The user whose session lives in `channel` and has collected `message`, if any.
-    pub async fn owner_of_message(&self, channel: u64, message: u64) -> Option<u64> {
-        let slots: Vec<(u64, Slot)> = self.lock().iter().map(|(u, s)| (*u, s.clone())).collect();
-        for (user, slot) in slots {
-            let guard = slot.lock().await;
-            if let Some(state) = guard.as_ref() {
-                if state.channel_id == channel && state.session.messages.contains_key(&message) {
-                    return Some(user);
-                }
-            }
-        }
-        None
-    }
-
-    /// Drops the in-memory slot of a user (after `/forget`).
-    pub fn remove(&self, user: u64) {
-        self.lock().remove(&user);
-    }
+    None
 }
 
 /// The result of driving a session with one event.
@@ -168,14 +131,23 @@ pub async fn drive(
         return Ok(Driven::NoSession);
     };
     let mut guard = slot.lock().await;
-    let Some(state) = guard.clone() else {
+    let Some(open) = guard.as_ref() else {
         return Ok(Driven::NoSession);
     };
     if let Origin::Channel(channel) = origin {
-        if channel != state.channel_id {
+        if channel != open.channel_id {
             return Ok(Driven::NoSession);
         }
     }
+    let now = data.clock.now();
+    if matches!(event, Event::Tick) && !open.tick_due(now) {
+        return Ok(Driven::Applied);
+    }
+    let Some(state) = load(&*data.store, user, open)? else {
+        // Gone from the store (deleted elsewhere): nothing is open any more.
+        data.solo.close(user, &mut guard);
+        return Ok(Driven::NoSession);
+    };
     if let Event::Message { id, .. } = &event {
         if state.refused.contains(id) {
             return Ok(Driven::Applied);
@@ -184,7 +156,7 @@ pub async fn drive(
     let ctx = CoreContext {
         bank: &data.bank,
         config: &data.config.interview,
-        now: data.clock.now(),
+        now,
     };
     let step = state.session.clone().apply(event, &ctx);
 
@@ -219,7 +191,8 @@ pub async fn drive(
             data.store.delete_session(&session_key(user))?;
         }
     }
-    *guard = next;
+    data.solo
+        .settle(user, &mut guard, next.as_ref(), &data.config.interview);
     drop(guard);
 
     let react = !matches!(origin, Origin::Form);
@@ -238,12 +211,12 @@ pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: 
     };
     let (channel, mut after) = {
         let mut guard = slot.lock().await;
-        let Some(state) = guard.as_mut() else {
+        let Some(open) = guard.as_mut() else {
             return;
         };
-        let after = state.start_id.max(state.settled_until);
-        state.settled_until = state.settled_until.max(before);
-        (state.channel_id, after)
+        let after = open.start_id.max(open.settled_until);
+        open.settled_until = open.settled_until.max(before);
+        (open.channel_id, after)
     };
     const PAGE: u8 = 100;
     // Discord ids are never 0: a session stored before `start_id` existed has nothing to go by.

@@ -110,6 +110,22 @@ impl Store for MemoryStore {
         Ok(self.state().sessions.values().cloned().collect())
     }
 
+    fn for_each_session(
+        &self,
+        key_prefix: &str,
+        visit: &mut dyn FnMut(SessionRecord),
+    ) -> StoreResult<()> {
+        let matching: Vec<SessionRecord> = self
+            .state()
+            .sessions
+            .range(key_prefix.to_string()..)
+            .take_while(|(key, _)| key.starts_with(key_prefix))
+            .map(|(_, session)| session.clone())
+            .collect();
+        matching.into_iter().for_each(visit);
+        Ok(())
+    }
+
     fn sessions_of(&self, user: &UserKey) -> StoreResult<Vec<SessionRecord>> {
         Ok(self
             .state()

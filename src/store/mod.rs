@@ -56,8 +56,16 @@ pub trait Store: Send + Sync {
     /// Deletes the session and every message collected for it. Returns whether it existed.
     fn delete_session(&self, key: &str) -> StoreResult<bool>;
 
-    /// Every session in progress, by key (used once at startup to resume them).
+    /// Every session in progress, by key.
     fn list_sessions(&self) -> StoreResult<Vec<SessionRecord>>;
+
+    /// Hands every session whose key starts with `key_prefix` to `visit`, in key order, one at
+    /// a time: resuming ten thousand sessions at startup never holds them all in memory.
+    fn for_each_session(
+        &self,
+        key_prefix: &str,
+        visit: &mut dyn FnMut(SessionRecord),
+    ) -> StoreResult<()>;
 
     /// Sessions the user owns or takes part in, by key.
     fn sessions_of(&self, user: &UserKey) -> StoreResult<Vec<SessionRecord>>;

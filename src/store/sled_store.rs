@@ -539,6 +539,21 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn for_each_session(
+        &self,
+        key_prefix: &str,
+        visit: &mut dyn FnMut(SessionRecord),
+    ) -> StoreResult<()> {
+        for entry in self
+            .tree(TreeId::Sessions)
+            .scan_prefix(key_prefix.as_bytes())
+        {
+            let (key, value) = entry.map_err(|e| self.sled_error("listing sessions", e))?;
+            visit(self.decode(TreeId::Sessions, &key, &value)?);
+        }
+        Ok(())
+    }
+
     fn sessions_of(&self, user: &UserKey) -> StoreResult<Vec<SessionRecord>> {
         let prefix = keys::user_prefix(user);
         let mut out = Vec::new();

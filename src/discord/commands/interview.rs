@@ -60,14 +60,8 @@ pub async fn start(
     let data = ctx.data();
     let user = ctx.author().id.get();
 
-    if let Some(slot) = data.solo.existing(user) {
-        if let Some(open) = slot.lock().await.as_ref() {
-            return Err(Error::user(format!(
-                "You already have an interview open in <#{}>. Answer it and press Done, or use \
-                 `/interview cancel` first.",
-                open.channel_id
-            )));
-        }
+    if let Some(channel) = data.solo.open_channel(user).await {
+        return Err(already_open(channel));
     }
     // After the check above: pointing to the open interview helps more than a wait.
     data.cooldown(user, Action::InterviewStart)?;
@@ -116,10 +110,19 @@ pub async fn start(
         refused: Default::default(),
         settled_until: 0,
     };
+    // A second start may have raced this one through thread creation: one wins.
+    let claimed = data
+        .solo
+        .begin(user, channel_id)
+        .await
+        .map_err(already_open)?;
+    let generation = claimed.generation();
     // Stored before the question is shown: from here on nothing typed is lost.
-    solo::persist(&*data.store, user, &state, now)?;
-    let slot = data.solo.slot(user);
-    *slot.lock().await = Some(state);
+    if let Err(err) = solo::persist(&*data.store, user, &state, now) {
+        claimed.abandon(&data.solo, user);
+        return Err(err);
+    }
+    claimed.open(&state, &data.config.interview);
 
     let intro = format!("<@{user}>, here is your question.");
     let card = render::question_card(&data.bank, chosen, &intro);
@@ -133,8 +136,7 @@ pub async fn start(
     .await
     {
         // Without the question there is no interview: undo it so the next start is clean.
-        data.store.delete_session(&solo::session_key(user))?;
-        *slot.lock().await = None;
+        data.solo.end(&*data.store, user, generation).await?;
         if cannot_message_user(&err) {
             return Err(Error::user(
                 "I can't open a thread in this channel and your DMs are closed to me. Ask an \
@@ -159,6 +161,13 @@ pub async fn start(
     )
     .await?;
     Ok(())
+}
+
+fn already_open(channel: u64) -> Error {
+    Error::user(format!(
+        "You already have an interview open in <#{channel}>. Answer it and press Done, or use \
+         `/interview cancel` first."
+    ))
 }
 
 /// Discord's "Cannot send messages to this user" (50007): the person's DMs are closed to the bot.
@@ -290,11 +299,7 @@ pub async fn cancel(ctx: Context<'_>) -> Result<(), Error> {
 
 /// The `Skip` event for a user's session: a question not used in it yet, same LP focus.
 pub async fn skip_event(data: &super::super::Data, user: u64) -> Result<Event, Error> {
-    let Some(slot) = data.solo.existing(user) else {
-        return Err(Error::user("You have no interview open."));
-    };
-    let guard = slot.lock().await;
-    let Some(state) = guard.as_ref() else {
+    let Some(state) = solo::current(data, user).await? else {
         return Err(Error::user("You have no interview open."));
     };
     let mut used: Vec<&str> = state.session.skipped.iter().map(String::as_str).collect();

@@ -219,9 +219,8 @@ pub async fn forget_click(
                 None => None,
             };
             if let Some(guard) = guard.as_mut() {
-                **guard = None;
+                data.solo.close(owner, guard);
             }
-            data.solo.remove(owner);
             data.store.forget_user(&UserKey::discord(owner))?;
             drop(guard);
             "Done: everything bar-raiser kept about you is deleted.".to_string()

@@ -300,6 +300,21 @@ impl SoloSession {
         self.keep(effects)
     }
 
+    /// The earliest time a [`Event::Tick`] can change this session (a reminder or expiry).
+    /// Before it a tick is a no-op, so an adapter holding many idle sessions only has to tick
+    /// the ones whose time has come.
+    pub fn next_tick_at(&self, config: &InterviewConfig) -> Timestamp {
+        let timeout = minutes(config.idle_timeout_minutes);
+        let wait = if self.reminded {
+            timeout
+        } else {
+            timeout.min(minutes(config.idle_reminder_minutes))
+        };
+        self.last_activity
+            .saturating_add(wait)
+            .unwrap_or(Timestamp::MAX)
+    }
+
     fn tick(mut self, ctx: &Context) -> Step {
         let idle = ctx.now.duration_since(self.last_activity);
         let timeout = minutes(ctx.config.idle_timeout_minutes);

@@ -187,6 +187,39 @@ fn idle_reminds_once_then_expires_and_stores() {
     );
 }
 
+/// Ticks before `next_tick_at` change nothing; the tick at it does something (a reminder or
+/// expiry). The Discord adapter relies on both to skip idle sessions without loading them.
+#[test]
+fn next_tick_at_is_exactly_when_a_tick_first_matters() {
+    let f = Fixture::new();
+    let just_before = |at: Timestamp| at - SignedDuration::from_secs(1);
+    let ctx_at = |now: Timestamp| Context {
+        bank: &f.bank,
+        config: &f.config,
+        now,
+    };
+    let s = f.session().apply(message(1, S), &f.ctx(3)).session.unwrap();
+    let first = s.next_tick_at(&f.config);
+    assert_eq!(first, t0() + SignedDuration::from_mins(3 + 10));
+    let quiet = s.clone().apply(Event::Tick, &ctx_at(just_before(first)));
+    assert!(quiet.effects.is_empty());
+    assert_eq!(quiet.session.as_ref(), Some(&s));
+
+    let reminded = s.apply(Event::Tick, &ctx_at(first));
+    assert_eq!(
+        reminded.effects,
+        vec![Effect::Reminder { idle_minutes: 10 }]
+    );
+    let s = reminded.session.unwrap();
+    let second = s.next_tick_at(&f.config);
+    assert_eq!(second, t0() + SignedDuration::from_mins(3 + 30));
+    let quiet = s.clone().apply(Event::Tick, &ctx_at(just_before(second)));
+    assert!(quiet.effects.is_empty());
+    assert_eq!(quiet.session.as_ref(), Some(&s));
+    let expired = s.apply(Event::Tick, &ctx_at(second));
+    assert!(expired.session.is_none());
+}
+
 #[test]
 fn an_empty_session_expires_without_storing() {
     let f = Fixture::new();
