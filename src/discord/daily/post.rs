@@ -310,6 +310,14 @@ fn skip(
     let now = data.clock.now();
     let key = post_key(guild, date);
     tracing::warn!(guild, %date, ?trigger, "daily post not made: {reason}");
+    // Settings (the rotation with the question given back) first: once the day shows as
+    // skipped, the rotation already says what comes next.
+    settings.last_problem = Some(Problem {
+        date,
+        reason: reason.clone(),
+        at: now,
+    });
+    write_settings(&*data.store, guild, settings)?;
     match trigger {
         Trigger::Schedule => {
             let marker = to_json(&PostMarker::Skipped {
@@ -322,12 +330,6 @@ fn skip(
             data.store.delete_marker(POST_MARKERS, &key)?;
         }
     }
-    settings.last_problem = Some(Problem {
-        date,
-        reason: reason.clone(),
-        at: now,
-    });
-    write_settings(&*data.store, guild, settings)?;
     Ok(PostOutcome::Failed { reason })
 }
 
