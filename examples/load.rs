@@ -846,11 +846,14 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         .filter(|c| !c.succeeded())
         .map(|c| format!("{} {} -> {}", c.method, c.route, c.status))
         .collect();
-    let exempt = |c: &RecordedCall| c.path.starts_with("/interactions/");
-    let rest_calls = calls.iter().filter(|c| !exempt(c)).count();
+    // Discord exempts interaction endpoints (callbacks, followups, original responses) from its
+    // global limit: "Interaction endpoints are not bound to the bot's Global Rate Limit" (its
+    // rate-limit documentation). They are counted apart.
+    let rest_calls = calls.iter().filter(|c| c.bound_to_global_limit).count();
+    let exempt_calls = calls.len() - rest_calls;
     let rest_span = calls
         .iter()
-        .filter(|c| !exempt(c))
+        .filter(|c| c.bound_to_global_limit)
         .map(|c| c.at)
         .fold(None::<(Instant, Instant)>, |acc, at| match acc {
             None => Some((at, at)),
@@ -891,6 +894,8 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         "rest_calls_not_exempt": rest_calls,
         "rest_calls_per_s_average": round1(rest_calls as f64 / rest_span.max(1e-9)),
         "max_rest_calls_in_any_1s": discord.max_calls_per_second(),
+        "interaction_endpoint_calls_exempt": exempt_calls,
+        "max_exempt_calls_in_any_1s": discord.max_exempt_calls_per_second(),
         "errors": {
             "violations": discord.violations().len(),
             "unknown_routes": discord.unknown_routes().len(),
@@ -1127,7 +1132,7 @@ async fn daily_run(bot: &Path, servers: usize) -> Result<Value, String> {
     let late = delays.iter().filter(|d| **d > 60.0).count();
     let last = delays.iter().copied().fold(0.0, f64::max);
     let window_max = discord.max_calls_in_window(Duration::from_secs(1), |c| {
-        !c.path.starts_with("/interactions/") && c.at >= due_at
+        c.bound_to_global_limit && c.at >= due_at
     });
     let problems = process.problems();
     process.stop().await?;

@@ -113,14 +113,26 @@ async fn three_people_two_rounds_votes_scoreboard_and_history() {
     let (lobby, thread) = open_lobby(&w, json!({"rounds": 2})).await;
     let (host, b, c) = (w.users[0], w.users[1], w.users[2]);
 
-    w.discord.click_button(b, lobby.id, &id("join", w.channel));
-    w.discord.click_button(c, lobby.id, &id("join", w.channel));
+    let joins = [
+        w.discord.click_button(b, lobby.id, &id("join", w.channel)),
+        w.discord.click_button(c, lobby.id, &id("join", w.channel)),
+    ];
     w.discord
         .wait_until("the lobby lists three people", |d| {
             d.message(lobby.id)
                 .filter(|m| m.all_text().contains("Who is in (3/8)"))
         })
         .await;
+    // Each join is answered by updating the lobby in the click's response (an interaction
+    // callback, exempt from the global REST limit), not by a paced edit of the message.
+    for join in joins {
+        let response = w.discord.wait_for_interaction_response(join).await;
+        assert_eq!(response.callback_type(), Some(7), "{}", response.summary());
+    }
+    let lobby_edits = w.discord.calls_matching(|c| {
+        c.method == "PATCH" && c.path.ends_with(&format!("/messages/{}", lobby.id))
+    });
+    assert!(lobby_edits.is_empty(), "{lobby_edits:#?}");
 
     // A non-host cannot begin.
     let refused = w.discord.click_button(b, lobby.id, &id("begin", w.channel));

@@ -65,7 +65,8 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
     // The follow-up answer adds the result; Done again re-analyses the whole answer.
     let result = w.discord.send_message(thread, w.alice, RESULT);
     wait_reacted(&w.discord, result).await;
-    w.discord
+    let done = w
+        .discord
         .click_button(w.alice, follow_up.id, &solo_id("done", w.alice));
     let second = wait_feedback(&w.discord, thread, 1).await;
     let text = second.all_text();
@@ -74,13 +75,23 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
         .discord
         .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 2"))
         .await;
+    // A typed "done" is answered in the channel; the Done click by followups of the click
+    // (exempt from the global REST limit), visible to everyone in the thread.
+    assert_eq!(feedback.interaction_id, None);
+    for reply in [&second, &follow_up_2] {
+        assert_eq!(reply.interaction_id, Some(done), "{}", reply.all_text());
+        assert_eq!(reply.flags & 64, 0, "not ephemeral");
+    }
 
     // Cancel after the second follow-up: the attempt stays saved and the thread is archived.
-    w.discord
+    let cancel = w
+        .discord
         .click_button(w.alice, follow_up_2.id, &solo_id("cancel", w.alice));
-    w.discord
+    let closing = w
+        .discord
         .wait_for_message(thread, |m| m.content.contains("Your attempt is saved"))
         .await;
+    assert_eq!(closing.interaction_id, Some(cancel));
     w.discord
         .wait_until("the thread archived", |d| {
             d.channel(thread)
@@ -209,7 +220,7 @@ async fn the_answer_form_takes_all_four_star_sections() {
         assert!(max <= 4000, "{input}");
     }
 
-    w.discord.submit_modal(
+    let submit = w.discord.submit_modal(
         w.alice,
         &solo_id("modal", w.alice),
         &[
@@ -220,6 +231,11 @@ async fn the_answer_form_takes_all_four_star_sections() {
         ],
     );
     let feedback = wait_feedback(&w.discord, thread, 0).await;
+    assert_eq!(
+        feedback.interaction_id,
+        Some(submit),
+        "the feedback is a followup of the form"
+    );
     let text = feedback.all_text();
     for section in ["Situation", "Task", "Action", "Result"] {
         assert!(text.contains(&format!("✅ **{section}**")), "{text}");

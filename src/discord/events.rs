@@ -11,7 +11,7 @@ use super::daily;
 use super::data::{no_pings, Data, Error};
 use super::group::{self, Actor};
 use super::limits;
-use super::solo::{self, Driven, Origin};
+use super::solo::{self, Driven, Origin, Replies};
 use crate::interview::group::Event as GroupEvent;
 use crate::interview::solo::{is_done_command, Event};
 
@@ -241,9 +241,11 @@ async fn catch_up_channel(
     const PAGE: u8 = 100;
     // Discord ids are never 0; a session stored before `start_id` existed has nothing to go by.
     while after != 0 {
-        let mut page = serenity::ChannelId::new(channel)
-            .messages(
+        let mut page = data
+            .outbound
+            .read(
                 http,
+                serenity::ChannelId::new(channel),
                 serenity::GetMessages::new()
                     .after(serenity::MessageId::new(after))
                     .limit(PAGE),
@@ -335,15 +337,22 @@ async fn on_component(
         },
         _ => return reply_ephemeral(http, press, "This button is no longer active.").await,
     };
-    // Acknowledge first: the work below makes several calls and must not miss the deadline.
+    // Acknowledge first: reading the channel back waits for a slot of the REST budget, so the
+    // work below may take longer than the deadline. The replies are followups of this click:
+    // exempt from the global limit, they reach the person at once.
     press
         .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
         .await?;
     if event == Event::Done {
         solo::collect_missed(data, http, owner, press.id.get()).await;
     }
-    if solo::drive(data, http, owner, event, Origin::Owner).await? == Driven::NoSession {
-        data.outbound.reply().await;
+    let replies = Replies::Followup {
+        token: &press.token,
+        channel: press.channel_id.get(),
+    };
+    if solo::drive_answering(data, http, owner, event, Origin::Owner, replies).await?
+        == Driven::NoSession
+    {
         let over = serenity::CreateInteractionResponseFollowup::new()
             .content(SESSION_OVER)
             .ephemeral(true)
@@ -457,13 +466,16 @@ async fn on_modal(
         id: submit.id.get(),
         text: text.clone(),
     };
-    match solo::drive(data, http, owner, message, Origin::Form).await? {
+    let replies = Replies::Followup {
+        token: &submit.token,
+        channel: submit.channel_id.get(),
+    };
+    match solo::drive_answering(data, http, owner, message, Origin::Form, replies).await? {
         Driven::Applied => {
-            solo::drive(data, http, owner, Event::Done, Origin::Form).await?;
+            solo::drive_answering(data, http, owner, Event::Done, Origin::Form, replies).await?;
         }
         Driven::NoSession => {
             // The interview ended while the form was open: hand the text back, nothing is lost.
-            data.outbound.reply().await;
             submit
                 .create_followup(
                     http,
@@ -583,18 +595,43 @@ async fn on_group_component(
         }
         _ => return reply_ephemeral(http, press, "This button is no longer active.").await,
     };
-    let Some(applied) = group::apply(data, channel, event, Some(&actor)).await? else {
+    let turn = match data.group.click_turn(channel) {
+        Some(turn) => Some(turn.lock_owned().await),
+        None => None,
+    };
+    let Some(mut applied) = group::apply(data, channel, event, Some(&actor)).await? else {
         return reply_ephemeral(http, press, GROUP_OVER).await;
     };
     let mut notes = applied.outcome.refusals.clone();
     notes.extend(applied.outcome.confirmations.iter().cloned());
-    if notes.is_empty() {
+    // A click on the lobby that changed it (join, leave, begin, end) is answered by updating
+    // the lobby message in the response itself: exempt from the global limit, so at once.
+    if let Some(lobby) = applied.take_lobby_update(data, press.message.id.get()) {
+        press
+            .create_response(
+                http,
+                serenity::CreateInteractionResponse::UpdateMessage(lobby),
+            )
+            .await?;
+        if !notes.is_empty() {
+            press
+                .create_followup(
+                    http,
+                    serenity::CreateInteractionResponseFollowup::new()
+                        .content(limits::truncate(&notes.join("\n"), limits::MESSAGE_CHARS))
+                        .ephemeral(true)
+                        .allowed_mentions(no_pings()),
+                )
+                .await?;
+        }
+    } else if notes.is_empty() {
         press
             .create_response(http, serenity::CreateInteractionResponse::Acknowledge)
             .await?;
     } else {
         reply_ephemeral(http, press, &notes.join("\n")).await?;
     }
+    drop(turn);
     group::carry_out(data, http, applied).await;
     Ok(())
 }

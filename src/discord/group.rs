@@ -51,6 +51,10 @@ pub struct GroupRegistry {
     /// Who hosts and is in each open group, for the caps (kept beside the slots, so counting
     /// never waits on a session's lock).
     open: std::sync::Mutex<OpenGroups>,
+    /// One turn at a time for the clicks of a group, from applying one to answering it: the
+    /// lobby is shown in click responses, and two joins answered out of order would leave the
+    /// older list showing.
+    click_turns: std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl GroupRegistry {
@@ -90,6 +94,7 @@ impl GroupRegistry {
         lock(&self.by_channel).remove(&channel);
         lock(&self.by_thread).remove(&thread);
         lock(&self.open).remove(channel);
+        lock(&self.click_turns).remove(&channel);
     }
 
     /// Counts a group about to open against the caps (see [`OpenGroups::reserve`]).
@@ -112,6 +117,13 @@ impl GroupRegistry {
     /// Records who is in a group now, for the caps.
     fn refresh(&self, state: &GroupState) {
         lock(&self.open).update(state.channel_id, open_group(state));
+    }
+
+    /// The turn clicks on the group in `channel` wait for (see `click_turns`), while a group
+    /// runs there.
+    pub fn click_turn(&self, channel: u64) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        self.by_channel(channel)?;
+        Some(lock(&self.click_turns).entry(channel).or_default().clone())
     }
 
     /// Number of running groups.
@@ -244,10 +256,11 @@ async fn post_lobby(
     now: jiff::Timestamp,
 ) -> Result<(), Error> {
     let channel = state.channel_id;
-    data.outbound.reply().await;
-    let lobby = serenity::ChannelId::new(channel)
-        .send_message(
+    let lobby = data
+        .outbound
+        .post(
             http,
+            channel,
             serenity::CreateMessage::new()
                 .embed(lobby_card(data, state).to_embed())
                 .components(lobby_buttons(channel, true))
@@ -261,11 +274,12 @@ async fn post_lobby(
         ),
         limits::THREAD_NAME_CHARS,
     );
-    data.outbound.reply().await;
-    let thread = serenity::ChannelId::new(channel)
-        .create_thread_from_message(
+    let thread = data
+        .outbound
+        .open_thread_from(
             http,
-            lobby.id,
+            serenity::ChannelId::new(channel),
+            lobby.id.get(),
             serenity::CreateThread::new(thread_name)
                 .auto_archive_duration(serenity::AutoArchiveDuration::OneDay),
         )
@@ -374,6 +388,48 @@ pub struct Applied {
     state: GroupState,
     effects: Vec<Effect>,
     pub outcome: Outcome,
+    /// The lobby message already shows this event (the click on it was answered with an
+    /// UpdateMessage), so no edit of it is made.
+    lobby_shown: bool,
+}
+
+impl Applied {
+    /// The lobby message as this event leaves it, when the event changed it and the click was
+    /// on that message: the click's UpdateMessage response shows it at once (an interaction
+    /// callback, exempt from the global REST limit) instead of a paced edit. Marks the lobby
+    /// as shown, so [`carry_out`] does not edit it again.
+    pub fn take_lobby_update(
+        &mut self,
+        data: &Data,
+        clicked_message: u64,
+    ) -> Option<serenity::CreateInteractionResponseMessage> {
+        if clicked_message != self.state.lobby_message_id || self.state.lobby_message_id == 0 {
+            return None;
+        }
+        let mut view = None;
+        for effect in &self.effects {
+            match effect {
+                Effect::Joined { .. } | Effect::Left { .. } | Effect::HostChanged { .. } => {
+                    view = Some((lobby_card(data, &self.state), true))
+                }
+                Effect::RoundStarted { round: 1, .. } => {
+                    view = Some((lobby_card(data, &self.state), false))
+                }
+                Effect::Closed(reason) => {
+                    view = Some((closed_lobby_card(closing_text(*reason)), false))
+                }
+                _ => {}
+            }
+        }
+        let (card, open) = view?;
+        self.lobby_shown = true;
+        Some(
+            serenity::CreateInteractionResponseMessage::new()
+                .embed(card.to_embed())
+                .components(lobby_buttons(self.state.channel_id, open))
+                .allowed_mentions(no_pings()),
+        )
+    }
 }
 
 /// Applies `event` to the group in `channel` and makes it durable: attempts recorded, session
@@ -454,13 +510,14 @@ pub async fn apply(
         state: shown,
         effects: step.effects,
         outcome,
+        lobby_shown: false,
     }))
 }
 
 /// Makes the posts an applied event calls for. A failed post is logged; state is already safe.
 pub async fn carry_out(data: &Arc<Data>, http: &Arc<serenity::Http>, applied: Applied) {
     for effect in applied.effects {
-        if let Err(err) = perform(data, http, &applied.state, effect).await {
+        if let Err(err) = perform(data, http, &applied.state, effect, applied.lobby_shown).await {
             tracing::warn!(
                 channel = applied.state.channel_id,
                 "could not deliver a group post: {err}"
@@ -491,17 +548,24 @@ async fn perform(
     http: &Arc<serenity::Http>,
     state: &GroupState,
     effect: Effect,
+    lobby_shown: bool,
 ) -> Result<(), serenity::Error> {
     let thread = state.thread_id;
     let pace = &*data.outbound;
+    // Lobby edits, unless the click that caused them already showed them.
+    let refresh_lobby = |open: bool| async move {
+        if lobby_shown {
+            Ok(())
+        } else {
+            update_lobby(data, http, state, open).await
+        }
+    };
     match effect {
         // Shown to the actor by the caller (see `Outcome`).
         Effect::Refused { .. } | Effect::Voted { .. } | Effect::Rated { .. } => {}
-        Effect::Joined { .. } | Effect::Left { .. } => {
-            update_lobby(data, http, state, true).await?
-        }
+        Effect::Joined { .. } | Effect::Left { .. } => refresh_lobby(true).await?,
         Effect::HostChanged { from, to } => {
-            update_lobby(data, http, state, true).await?;
+            refresh_lobby(true).await?;
             say(
                 http,
                 pace,
@@ -522,7 +586,7 @@ async fn perform(
             deadline,
         } => {
             if round == 1 {
-                update_lobby(data, http, state, false).await?;
+                refresh_lobby(false).await?;
             }
             let Some(question) = data.bank.question(&question_id) else {
                 return say(
@@ -631,18 +695,12 @@ async fn perform(
             .await?;
         }
         Effect::Closed(reason) => {
-            let text = match reason {
-                CloseReason::Finished => "That was the last round. Thanks for practising!",
-                CloseReason::Ended => "The host ended the session.",
-                CloseReason::EndedInLobby => "The host closed the lobby.",
-                CloseReason::Abandoned => "Everyone left, so the session is over.",
-                CloseReason::LobbyExpired => "Nobody began the session, so the lobby closed.",
-            };
+            let text = closing_text(reason);
             say(http, pace, thread, text).await?;
-            close_lobby(http, state, text).await?;
-            pace.reply().await;
-            serenity::ChannelId::new(thread)
-                .edit_thread(http, serenity::EditThread::new().archived(true))
+            if !lobby_shown {
+                close_lobby(http, pace, state, text).await?;
+            }
+            pace.update_thread(http, thread, serenity::EditThread::new().archived(true))
                 .await?;
         }
     }
@@ -655,10 +713,11 @@ async fn update_lobby(
     state: &GroupState,
     open: bool,
 ) -> Result<(), serenity::Error> {
-    serenity::ChannelId::new(state.channel_id)
-        .edit_message(
+    data.outbound
+        .edit(
             http,
-            serenity::MessageId::new(state.lobby_message_id),
+            state.channel_id,
+            state.lobby_message_id,
             serenity::EditMessage::new()
                 .embed(lobby_card(data, state).to_embed())
                 .components(lobby_buttons(state.channel_id, open))
@@ -668,28 +727,43 @@ async fn update_lobby(
     Ok(())
 }
 
-async fn close_lobby(
-    http: &serenity::Http,
-    state: &GroupState,
-    text: &str,
-) -> Result<(), serenity::Error> {
-    let card = Card {
+fn closing_text(reason: CloseReason) -> &'static str {
+    match reason {
+        CloseReason::Finished => "That was the last round. Thanks for practising!",
+        CloseReason::Ended => "The host ended the session.",
+        CloseReason::EndedInLobby => "The host closed the lobby.",
+        CloseReason::Abandoned => "Everyone left, so the session is over.",
+        CloseReason::LobbyExpired => "Nobody began the session, so the lobby closed.",
+    }
+}
+
+fn closed_lobby_card(text: &str) -> Card {
+    Card {
         title: "Group mock interview — over".into(),
         description: text.to_string(),
         fields: Vec::new(),
         footer: None,
         colour: COLOUR,
-    };
-    serenity::ChannelId::new(state.channel_id)
-        .edit_message(
-            http,
-            serenity::MessageId::new(state.lobby_message_id),
-            serenity::EditMessage::new()
-                .embed(card.to_embed())
-                .components(vec![])
-                .allowed_mentions(no_pings()),
-        )
-        .await?;
+    }
+}
+
+async fn close_lobby(
+    http: &serenity::Http,
+    pace: &Outbound,
+    state: &GroupState,
+    text: &str,
+) -> Result<(), serenity::Error> {
+    let card = closed_lobby_card(text);
+    pace.edit(
+        http,
+        state.channel_id,
+        state.lobby_message_id,
+        serenity::EditMessage::new()
+            .embed(card.to_embed())
+            .components(vec![])
+            .allowed_mentions(no_pings()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -772,16 +846,15 @@ async fn round_closed(
             serenity::CreateSelectMenuKind::String { options },
         )
         .placeholder("Vote for the best answer (not yourself)");
-        pace.reply().await;
-        serenity::ChannelId::new(thread)
-            .send_message(
-                http,
-                serenity::CreateMessage::new()
-                    .content(format!("Vote for the best answer of round {round}."))
-                    .components(vec![serenity::CreateActionRow::SelectMenu(menu)])
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        pace.post(
+            http,
+            thread,
+            serenity::CreateMessage::new()
+                .content(format!("Vote for the best answer of round {round}."))
+                .components(vec![serenity::CreateActionRow::SelectMenu(menu)])
+                .allowed_mentions(no_pings()),
+        )
+        .await?;
     }
     let answered = |user: &String| feedback.iter().any(|item| item.user == *user);
     if let Some(candidate) = candidate.filter(answered) {
@@ -790,19 +863,18 @@ async fn round_closed(
             "Rate the answer",
             serenity::ButtonStyle::Primary,
         );
-        pace.reply().await;
-        serenity::ChannelId::new(thread)
-            .send_message(
-                http,
-                serenity::CreateMessage::new()
-                    .content(format!(
-                        "Panel: rate {}'s answer (a score from 1 to 5 and one comment).",
-                        name_of(state, &candidate)
-                    ))
-                    .components(vec![serenity::CreateActionRow::Buttons(vec![rate])])
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        pace.post(
+            http,
+            thread,
+            serenity::CreateMessage::new()
+                .content(format!(
+                    "Panel: rate {}'s answer (a score from 1 to 5 and one comment).",
+                    name_of(state, &candidate)
+                ))
+                .components(vec![serenity::CreateActionRow::Buttons(vec![rate])])
+                .allowed_mentions(no_pings()),
+        )
+        .await?;
     }
     Ok(())
 }

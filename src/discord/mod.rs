@@ -17,6 +17,7 @@
 //! | `pace.rs` | the global REST budget: replies paced, acknowledgements in spare slots |
 //! | `retry.rs` | what is sent again when Discord did not take it, and why |
 //! | `reply.rs` | slash command replies: the deferred response edited (retried), follow-ups |
+//! | `rest.rs` | every REST call bound to the global limit (each in a budget slot), and followups |
 //! | `chart.rs` | the `/stats` chart image |
 
 mod chart;
@@ -31,6 +32,7 @@ mod options;
 mod pace;
 mod render;
 mod reply;
+mod rest;
 mod retry;
 mod solo;
 mod throttle;
@@ -140,11 +142,19 @@ pub async fn run(
         .setup(move |ctx, _ready, framework| {
             Box::pin(async move {
                 let commands = &framework.options().commands;
+                // Registration counts toward the global limit like any call.
+                let pace = &setup_data.outbound;
                 match dev_guild {
                     Some(guild) => {
-                        poise::builtins::register_in_guild(ctx, commands, guild.into()).await?
+                        pace.paced(|| {
+                            poise::builtins::register_in_guild(ctx, commands, guild.into())
+                        })
+                        .await?
                     }
-                    None => poise::builtins::register_globally(ctx, commands).await?,
+                    None => {
+                        pace.paced(|| poise::builtins::register_globally(ctx, commands))
+                            .await?
+                    }
                 }
                 tracing::info!("commands registered; bot ready");
                 Ok(setup_data)

@@ -1,6 +1,12 @@
-//! One budget for every REST call the bot makes outside interaction callbacks: Discord allows
-//! about 50 a second in total, and the bot keeps under that by itself, even where serenity's
-//! ratelimiter is off (a loopback Discord, an API proxy).
+//! One budget for every REST call the bot makes that counts toward Discord's global rate limit:
+//! Discord allows 50 a second in total, and the bot keeps under that by itself, even where
+//! serenity's ratelimiter is off (a loopback Discord, an API proxy). Interaction endpoints (the
+//! callback and the interaction-token webhook: followups, the original response) are exempt
+//! and do not take a slot; see `rest.rs`, the one place the budgeted calls are made.
+//!
+//! Two guards hold the rate: slots on an evenly spaced schedule, and a hard cap of
+//! [`CALLS_PER_SECOND`] grants in any sliding second, so tasks that wake late together (a busy
+//! machine stalls timers) cannot burst.
 //!
 //! Two lanes share the budget:
 //! - replies (questions, feedback, thread set-up, closing words) wait for the next evenly spaced
@@ -41,6 +47,11 @@ pub struct Outbound {
     interval: Duration,
     /// The next free slot on the steady schedule.
     next_slot: Mutex<Instant>,
+    /// When the calls of the last second were let through, oldest first (at most `cap`).
+    granted: Mutex<VecDeque<Instant>>,
+    cap: usize,
+    /// Calls let through since start: the tests compare it with what Discord saw.
+    total: std::sync::atomic::AtomicU64,
     acks: Mutex<AckQueue>,
     acks_waiting: tokio::sync::Notify,
 }
@@ -50,15 +61,50 @@ impl Outbound {
         Self {
             interval: Duration::from_secs(1) / calls_per_second.max(1),
             next_slot: Mutex::new(Instant::now()),
+            granted: Mutex::new(VecDeque::new()),
+            cap: calls_per_second.max(1) as usize,
+            total: std::sync::atomic::AtomicU64::new(0),
             acks: Mutex::new(AckQueue::default()),
             acks_waiting: tokio::sync::Notify::new(),
         }
     }
 
-    /// Waits for this reply's slot. Call once per REST call, right before making it.
+    /// Waits for this reply's slot. Call once per REST call, right before making it (the
+    /// helpers in `rest.rs` do).
     pub async fn reply(&self) {
         let slot = self.reserve(Instant::now());
         tokio::time::sleep_until(slot).await;
+        while let Err(wait) = self.grant(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How many calls the budget has let through (replies and acknowledgements).
+    pub fn granted_total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Lets one call through at `now` if fewer than `cap` went in the last second; otherwise
+    /// says how long until the oldest of them leaves the window.
+    fn grant(&self, now: Instant) -> Result<(), Duration> {
+        let mut granted = self.granted.lock().unwrap_or_else(|e| e.into_inner());
+        let second = Duration::from_secs(1);
+        while granted
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= second)
+        {
+            granted.pop_front();
+        }
+        if granted.len() >= self.cap {
+            let oldest = granted.front().copied().unwrap_or(now);
+            return Err((oldest + second)
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1)));
+        }
+        granted.push_back(now);
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Books the next slot at or after `now`.
@@ -74,6 +120,7 @@ impl Outbound {
     fn spare_slot(&self, now: Instant) -> Result<(), Duration> {
         let mut next = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
         if *next <= now {
+            self.grant(now)?;
             *next = now + self.interval;
             Ok(())
         } else {
@@ -128,14 +175,9 @@ impl Outbound {
     }
 }
 
+/// Sends an acknowledgement whose slot was granted (see `rest.rs`).
 async fn react(ack: PendingAck) {
-    let result = serenity::ChannelId::new(ack.channel)
-        .create_reaction(
-            &ack.http,
-            serenity::MessageId::new(ack.message),
-            serenity::ReactionType::Unicode("✅".to_string()),
-        )
-        .await;
+    let result = super::rest::granted::react(&ack.http, ack.channel, ack.message).await;
     if let Err(err) = result {
         tracing::debug!(ack.channel, ack.message, "could not react: {err}");
     }
@@ -169,6 +211,35 @@ mod tests {
         assert_eq!(pace.spare_slot(t0 + ms(60)), Ok(()));
         // The acknowledgement took that slot: the next reply waits behind it.
         assert_eq!(pace.reserve(t0 + ms(60)), t0 + ms(80));
+    }
+
+    #[test]
+    fn no_second_holds_more_than_the_cap_even_when_timers_fire_late() {
+        let pace = Outbound::new(45);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // 200 calls book their slots; then the machine stalls for 3 s, so all slots booked
+        // for those 3 s fall due at the same instant and their tasks ask to go together.
+        let slots: Vec<Instant> = (0..200).map(|_| pace.reserve(t0)).collect();
+        let late = t0 + Duration::from_secs(3);
+        let due = slots.iter().filter(|s| **s <= late).count();
+        assert!(due > 100, "{due} slots fell due during the stall");
+        let results: Vec<Result<(), Duration>> = (0..due).map(|_| pace.grant(late)).collect();
+        let through = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(through, 45, "only the cap goes in that second");
+        // The others wait until the first of those leaves the window.
+        assert_eq!(results.last(), Some(&Err(Duration::from_secs(1))));
+        assert_eq!(pace.grant(late + ms(999)), Err(ms(1)));
+        assert_eq!(pace.grant(late + Duration::from_secs(1)), Ok(()));
+        // Spare slots for acknowledgements obey the cap too.
+        let full = Outbound::new(2);
+        full.grant(t0).expect("first");
+        full.grant(t0).expect("second");
+        assert!(
+            full.spare_slot(t0).is_err(),
+            "no spare slot while the second is full"
+        );
+        assert_eq!(full.granted_total(), 2);
     }
 
     #[test]

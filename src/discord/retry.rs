@@ -88,17 +88,15 @@ pub fn maybe_processed(err: &serenity::Error) -> bool {
     }
 }
 
-/// Sends `message` to `channel`, retrying what Discord did not process.
-pub async fn send_message(
-    http: &serenity::Http,
-    channel: u64,
-    message: serenity::CreateMessage,
-) -> Result<serenity::Message, serenity::Error> {
-    let what = format!("a message to channel {channel}");
-    with_retries(&what, not_processed, || {
-        serenity::ChannelId::new(channel).send_message(http, message.clone())
-    })
-    .await
+/// Runs a call that posts a channel message again when Discord did not process it: 429 or
+/// 502–504. Each attempt is a call of its own: a budgeted `call` takes its slot inside (see
+/// `rest.rs`).
+pub async fn posting<T, F, Fut>(what: &str, call: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    with_retries(what, not_processed, call).await
 }
 
 /// Runs an idempotent call (one that does the same thing however often it runs, such as adding

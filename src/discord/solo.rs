@@ -118,14 +118,38 @@ pub enum Origin {
     Form,
 }
 
+/// Where the replies to an event go.
+#[derive(Debug, Clone, Copy)]
+pub enum Replies<'a> {
+    /// Messages in the session's channel, each in a slot of the REST budget.
+    Channel,
+    /// Followups of the interaction (a click on the controls, the Answer form) that caused the
+    /// event, already acknowledged: exempt from Discord's global limit, so they go out at once
+    /// instead of queueing behind everyone else's replies. Followups appear in the channel the
+    /// interaction came from; from any other channel than the session's, replies go there.
+    Followup { token: &'a str, channel: u64 },
+}
+
 /// Applies `event` to `user`'s session: records attempts, persists the session (flushed), then
-/// carries out the visible effects.
+/// carries out the visible effects in the session's channel.
 pub async fn drive(
     data: &Arc<Data>,
     http: &Arc<serenity::Http>,
     user: u64,
     event: Event,
     origin: Origin,
+) -> Result<Driven, Error> {
+    drive_answering(data, http, user, event, origin, Replies::Channel).await
+}
+
+/// [`drive`], with the replies sent as `replies` says.
+pub async fn drive_answering(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    user: u64,
+    event: Event,
+    origin: Origin,
+    replies: Replies<'_>,
 ) -> Result<Driven, Error> {
     let Some(slot) = data.solo.existing(user) else {
         return Ok(Driven::NoSession);
@@ -196,7 +220,16 @@ pub async fn drive(
     drop(guard);
 
     let react = !matches!(origin, Origin::Form);
-    perform(data, http, user, &state, step.effects, react).await;
+    let out = Out {
+        http,
+        pace: &data.outbound,
+        channel: state.channel_id,
+        followup: match replies {
+            Replies::Followup { token, channel } if channel == state.channel_id => Some(token),
+            _ => None,
+        },
+    };
+    perform(data, &out, user, &state, step.effects, react).await;
     Ok(Driven::Applied)
 }
 
@@ -221,9 +254,11 @@ pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: 
     const PAGE: u8 = 100;
     // Discord ids are never 0: a session stored before `start_id` existed has nothing to go by.
     while after != 0 && after < before {
-        let page = serenity::ChannelId::new(channel)
-            .messages(
-                http.as_ref(),
+        let page = data
+            .outbound
+            .read(
+                http,
+                serenity::ChannelId::new(channel),
                 serenity::GetMessages::new()
                     .after(serenity::MessageId::new(after))
                     .limit(PAGE),
@@ -323,10 +358,55 @@ pub async fn send_cards(
         if index + 1 == count && !components.is_empty() {
             message = message.components(components.clone());
         }
-        pace.reply().await;
-        super::retry::send_message(http, channel, message).await?;
+        pace.post(http, channel, message).await?;
     }
     Ok(())
+}
+
+/// Where one event's replies go: the session's channel (paced), or followups of the interaction
+/// that caused it (exempt, at once).
+struct Out<'a> {
+    http: &'a Arc<serenity::Http>,
+    pace: &'a Outbound,
+    channel: u64,
+    followup: Option<&'a str>,
+}
+
+impl Out<'_> {
+    async fn cards(
+        &self,
+        cards: Vec<Card>,
+        components: Vec<serenity::CreateActionRow>,
+    ) -> Result<(), serenity::Error> {
+        let Some(token) = self.followup else {
+            return send_cards(self.http, self.pace, self.channel, cards, components).await;
+        };
+        let messages = render::pack(cards);
+        let count = messages.len();
+        for (index, cards) in messages.into_iter().enumerate() {
+            let mut message = serenity::CreateInteractionResponseFollowup::new()
+                .embeds(cards.iter().map(Card::to_embed).collect())
+                .allowed_mentions(no_pings());
+            if index + 1 == count && !components.is_empty() {
+                message = message.components(components.clone());
+            }
+            super::rest::followup(self.http, token, message).await?;
+        }
+        Ok(())
+    }
+
+    async fn say(&self, text: &str) -> Result<(), serenity::Error> {
+        let Some(token) = self.followup else {
+            return say(self.http, self.pace, self.channel, text).await;
+        };
+        for part in limits::split(text, limits::MESSAGE_CHARS) {
+            let message = serenity::CreateInteractionResponseFollowup::new()
+                .content(part)
+                .allowed_mentions(no_pings());
+            super::rest::followup(self.http, token, message).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Sends plain text, split to fit.
@@ -337,8 +417,7 @@ pub async fn say(
     text: &str,
 ) -> Result<(), serenity::Error> {
     for part in limits::split(text, limits::MESSAGE_CHARS) {
-        pace.reply().await;
-        super::retry::send_message(
+        pace.post(
             http,
             channel,
             serenity::CreateMessage::new()
@@ -352,14 +431,14 @@ pub async fn say(
 
 async fn perform(
     data: &Arc<Data>,
-    http: &Arc<serenity::Http>,
+    out: &Out<'_>,
     user: u64,
     before: &SoloState,
     effects: Vec<Effect>,
     react: bool,
 ) {
     let channel = before.channel_id;
-    let pace = &*data.outbound;
+    let http = out.http;
     for effect in effects {
         let result = match effect {
             Effect::Collected { message_id, .. } => {
@@ -378,23 +457,15 @@ async fn perform(
                 chars_so_far,
                 ..
             } => {
-                say(
-                    http,
-                    pace,
-                    channel,
-                    &format!(
-                        "That message was not added: your answer would go past the limit of \
+                out.say(&format!(
+                    "That message was not added: your answer would go past the limit of \
                          {limit} characters (it has {chars_so_far} so far). Press **Done** for \
                          feedback on what you have, or shorten an earlier message."
-                    ),
-                )
+                ))
                 .await
             }
             Effect::NothingToAnalyse => {
-                say(
-                    http,
-                    pace,
-                    channel,
+                out.say(
                     "I have nothing to analyse yet: type your answer here (as many messages as \
                      you like) or use the **Answer** button, then press **Done**.",
                 )
@@ -402,78 +473,57 @@ async fn perform(
             }
             Effect::Feedback { report, follow_up } => {
                 let question = data.bank.question(&before.session.question_id);
-                let mut result = send_cards(
-                    http,
-                    pace,
-                    channel,
-                    render::feedback_cards(&report, question),
-                    vec![],
-                )
-                .await;
+                let mut result = out
+                    .cards(render::feedback_cards(&report, question), vec![])
+                    .await;
                 if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
                     let number = before.session.follow_ups.len() + 1;
-                    result = send_cards(
-                        http,
-                        pace,
-                        channel,
-                        vec![render::follow_up_card(&follow_up, number)],
-                        controls(user, false),
-                    )
-                    .await;
+                    result = out
+                        .cards(
+                            vec![render::follow_up_card(&follow_up, number)],
+                            controls(user, false),
+                        )
+                        .await;
                 }
                 if result.is_err() {
                     // The attempt is stored; say so, so the person does not think it lost.
                     let notice = "I could not post all of your feedback here (Discord \
                                       refused the message). Your answer and its analysis are \
                                       saved: see `/history`.";
-                    if say(http, pace, channel, notice).await.is_ok() {
+                    let told = match out.say(notice).await {
+                        Ok(()) => true,
+                        // A refused followup: try the channel itself.
+                        Err(_) if out.followup.is_some() => {
+                            say(http, out.pace, channel, notice).await.is_ok()
+                        }
+                        Err(_) => false,
+                    };
+                    if told {
                         tracing::warn!(user, channel, "feedback not delivered; told the person");
                     }
                 }
                 result
             }
             Effect::Hint { question_id } => match data.bank.question(&question_id) {
-                Some(question) => {
-                    send_cards(
-                        http,
-                        pace,
-                        channel,
-                        vec![render::hint_card(question)],
-                        vec![],
-                    )
-                    .await
-                }
-                None => say(http, pace, channel, "This question has no hint.").await,
+                Some(question) => out.cards(vec![render::hint_card(question)], vec![]).await,
+                None => out.say("This question has no hint.").await,
             },
             Effect::Ask { question_id } => match data.bank.question(&question_id) {
                 Some(question) => {
                     let card =
                         render::question_card(&data.bank, question, "Here is a new question.");
-                    send_cards(http, pace, channel, vec![card], controls(user, true)).await
+                    out.cards(vec![card], controls(user, true)).await
                 }
-                None => {
-                    say(
-                        http,
-                        pace,
-                        channel,
-                        "That question is no longer in the bank.",
-                    )
-                    .await
-                }
+                None => out.say("That question is no longer in the bank.").await,
             },
             Effect::Reminder { idle_minutes } => {
-                say(
-                    http,
-                    pace,
-                    channel,
-                    &format!(
-                        "Still there? It has been {idle_minutes} minutes. Your answer so far is \
+                out.say(&format!(
+                    "Still there? It has been {idle_minutes} minutes. Your answer so far is \
                          saved; add to it or press **Done** for feedback."
-                    ),
-                )
+                ))
                 .await
             }
-            Effect::Closed(reason) => close(http, pace, before, reason).await,
+            Effect::Closed(reason) => close(out, before, reason).await,
         };
         if let Err(err) = result {
             // The session and any attempt are already stored; only this reply was lost.
@@ -483,8 +533,7 @@ async fn perform(
 }
 
 async fn close(
-    http: &serenity::Http,
-    pace: &Outbound,
+    out: &Out<'_>,
     state: &SoloState,
     reason: CloseReason,
 ) -> Result<(), serenity::Error> {
@@ -504,11 +553,14 @@ async fn close(
             "This interview was idle for too long with no answer, so I closed it. Nothing was stored."
         }
     };
-    say(http, pace, state.channel_id, text).await?;
+    out.say(text).await?;
     if state.thread {
-        pace.reply().await;
-        serenity::ChannelId::new(state.channel_id)
-            .edit_thread(http, serenity::EditThread::new().archived(true))
+        out.pace
+            .update_thread(
+                out.http,
+                state.channel_id,
+                serenity::EditThread::new().archived(true),
+            )
             .await?;
     }
     Ok(())

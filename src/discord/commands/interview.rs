@@ -151,7 +151,6 @@ pub async fn start(
     } else {
         format!("Your interview is ready in <#{channel_id}>.")
     };
-    data.outbound.reply().await;
     reply::send(
         ctx,
         poise::CreateReply::default()
@@ -196,15 +195,9 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         .kind(serenity::ChannelType::PrivateThread)
         .invitable(false)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
-    pace.reply().await;
-    match here.create_thread(http, private).await {
+    match pace.open_thread(http, here, private).await {
         Ok(thread) => {
-            pace.reply().await;
-            let user = ctx.author().id;
-            super::super::retry::idempotent("adding the user to their thread", || {
-                thread.id.add_thread_member(http, user)
-            })
-            .await?;
+            pace.add_to_thread(http, thread.id, ctx.author().id).await?;
             return Ok((thread.id.get(), true, String::new()));
         }
         Err(err) => tracing::info!("private thread not possible here: {err}"),
@@ -212,8 +205,7 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     let public = serenity::CreateThread::new(name)
         .kind(serenity::ChannelType::PublicThread)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
-    pace.reply().await;
-    match here.create_thread(http, public).await {
+    match pace.open_thread(http, here, public).await {
         Ok(thread) => {
             return Ok((
                 thread.id.get(),
@@ -225,8 +217,7 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         }
         Err(err) => tracing::info!("public thread not possible here: {err}"),
     }
-    pace.reply().await;
-    let dm = ctx.author().id.create_dm_channel(http).await.map_err(|_| {
+    let dm = pace.open_dm(http, ctx.author().id).await.map_err(|_| {
         Error::user(
             "I can't open a thread in this channel and your DMs are closed to me. Ask an admin \
              to let me create threads here, or allow DMs from server members.",
@@ -252,7 +243,6 @@ async fn forward(ctx: Context<'_>, event: Event, done_text: &str) -> Result<(), 
             "You have no interview open. Start one with `/interview start`.",
         )),
         solo::Driven::Applied => {
-            data.outbound.reply().await;
             reply::send(
                 ctx,
                 poise::CreateReply::default()

@@ -31,7 +31,6 @@ pub async fn history(
     let count = usize::from(count.unwrap_or(10).clamp(1, 25));
     let attempts = data.store.history(&user, count)?;
     if attempts.is_empty() {
-        data.outbound.reply().await;
         reply::send(
             ctx,
             ephemeral("No attempts yet. Start one with `/interview start`."),
@@ -60,7 +59,6 @@ pub async fn history(
             truncate(question, 90)
         ));
     }
-    data.outbound.reply().await;
     reply::send(ctx, ephemeral(lines.join("\n"))).await?;
     Ok(())
 }
@@ -126,7 +124,6 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         Ok(png) => reply = reply.attachment(serenity::CreateAttachment::bytes(png, "stats.png")),
         Err(err) => tracing::warn!("{err}"),
     }
-    ctx.data().outbound.reply().await;
     reply::send(ctx, reply).await?;
     Ok(())
 }
@@ -140,7 +137,6 @@ pub async fn export(ctx: Context<'_>) -> Result<(), Error> {
     let document = ctx.data().store.export_user(&user)?;
     let bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| Error::Internal(format!("export cannot be serialised: {e}")))?;
-    ctx.data().outbound.reply().await;
     reply::send(
         ctx,
         ephemeral("Here is all your data.").attachment(serenity::CreateAttachment::bytes(

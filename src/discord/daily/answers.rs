@@ -112,7 +112,7 @@ async fn catch_up(
         let request = serenity::GetMessages::new()
             .after(serenity::MessageId::new(after))
             .limit(CATCH_UP_PAGE);
-        let mut page = channel.messages(http, request).await?;
+        let mut page = data.outbound.read(http, channel, request).await?;
         page.sort_by_key(|m| m.id);
         for message in &page {
             after = after.max(message.id.get());

@@ -120,7 +120,7 @@ pub async fn post_day(
         }) => {
             // Claimed by an earlier run that stopped before recording the outcome.
             if let Some((message, thread_open)) =
-                find_existing_post(http, channel_id, guild, date).await
+                find_existing_post(data, http, channel_id, guild, date).await
             {
                 tracing::info!(guild, %date, message, "adopting a daily post sent before a restart");
                 let thread_name = post_text_for(data, guild, &settings, date, &question_id)
@@ -175,9 +175,15 @@ pub async fn post_day(
             "no channel is set".into(),
         );
     };
-    data.outbound.reply().await;
-    let post = build_post(guild, date, &settings, &text);
-    let message = match super::super::retry::send_message(http, target.get(), post).await {
+    let message = match data
+        .outbound
+        .post(
+            http,
+            target.get(),
+            build_post(guild, date, &settings, &text),
+        )
+        .await
+    {
         Ok(message) => message.id.get(),
         Err(err) => {
             // Never posted, so it stays the next question of the rotation. A 500 may have
@@ -250,11 +256,11 @@ async fn finish(
         .kind(serenity::ChannelType::PublicThread)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
     // Both calls of a post count against the bot's REST budget, shared with everything else.
-    data.outbound.reply().await;
     let thread_problem = match channel_id(channel) {
         Some(_) if thread_open => None,
-        Some(target) => match target
-            .create_thread_from_message(http, serenity::MessageId::new(message), builder)
+        Some(target) => match data
+            .outbound
+            .open_thread_from(http, target, message, builder)
             .await
         {
             Ok(_) => None,
@@ -411,14 +417,20 @@ fn build_post(
 /// The day's post among the channel's recent messages, found by its button's custom id, and
 /// whether its answer thread is open already (Discord sends a message's thread with it).
 async fn find_existing_post(
+    data: &Data,
     http: &serenity::Http,
     channel: u64,
     guild: GuildId,
     date: Date,
 ) -> Option<(u64, bool)> {
     let wanted = feedback_button_id(guild, date);
-    let recent = channel_id(channel)?
-        .messages(http, serenity::GetMessages::new().limit(RECOVERY_SEARCH))
+    let recent = data
+        .outbound
+        .read(
+            http,
+            channel_id(channel)?,
+            serenity::GetMessages::new().limit(RECOVERY_SEARCH),
+        )
         .await
         .map_err(|err| tracing::warn!(guild, channel, "cannot look for an earlier post: {err}"))
         .ok()?;

@@ -94,12 +94,15 @@ impl FakeDiscord {
         best
     }
 
-    /// The most REST calls in any one second, interaction callbacks excepted (Discord's global
-    /// limit is 50).
+    /// The most REST calls bound to Discord's global limit (50) in any one second: interaction
+    /// endpoints (callbacks, followups, original responses) are exempt and not counted.
     pub fn max_calls_per_second(&self) -> usize {
-        self.max_calls_in_window(Duration::from_secs(1), |c| {
-            !c.path.starts_with("/interactions/")
-        })
+        self.max_calls_in_window(Duration::from_secs(1), |c| c.bound_to_global_limit)
+    }
+
+    /// The most calls to exempt interaction endpoints in any one second (reported apart).
+    pub fn max_exempt_calls_per_second(&self) -> usize {
+        self.max_calls_in_window(Duration::from_secs(1), |c| !c.bound_to_global_limit)
     }
 
     pub fn violations(&self) -> Vec<Violation> {

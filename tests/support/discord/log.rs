@@ -32,6 +32,10 @@ pub struct RecordedCall {
     pub at: Instant,
     /// Time since the emulator started.
     pub since_start: Duration,
+    /// Counts toward Discord's global limit of 50 calls a second: everything but the
+    /// interaction endpoints (the callback and the interaction-token webhook), which Discord's
+    /// rate-limit documentation exempts.
+    pub bound_to_global_limit: bool,
 }
 
 impl RecordedCall {

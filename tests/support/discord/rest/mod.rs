@@ -378,7 +378,9 @@ async fn handle(
         if reply.status == 400 && !matches!(fault, Some(Fault::Status(_))) {
             core.bad_requests += 1;
         }
+        let bound_to_global_limit = !interaction_endpoint(&path, core.world.app_id);
         core.calls.push(RecordedCall {
+            bound_to_global_limit,
             index,
             method,
             path,
@@ -436,10 +438,26 @@ async fn handle(
     built.unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-/// Discord's global limit: too many calls in the last second (callbacks are exempt) → 429.
+/// Whether `path` is one of Discord's interaction endpoints, which its rate-limit documentation
+/// (Global Rate Limit) exempts: "Interaction endpoints are not bound to the bot's Global Rate
+/// Limit". They are (Receiving and Responding → Endpoints) the callback,
+/// `/interactions/{id}/{token}/callback`, and the interaction-token webhook,
+/// `/webhooks/{application.id}/{interaction.token}[/messages/...]`: followups and the original
+/// response.
+pub(crate) fn interaction_endpoint(path: &str, app_id: u64) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    match segments.next() {
+        Some("interactions") => true,
+        Some("webhooks") => segments.next() == Some(app_id.to_string().as_str()),
+        _ => false,
+    }
+}
+
+/// Discord's global limit: too many calls in the last second (interaction endpoints are
+/// exempt) → 429.
 fn over_global_limit(core: &Core, path: &str, now: Instant) -> Option<Fault> {
     let limit = core.options.global_rate_limit?;
-    if path.starts_with("/interactions/") {
+    if interaction_endpoint(path, core.world.app_id) {
         return None;
     }
     let second = std::time::Duration::from_secs(1);
@@ -448,7 +466,7 @@ fn over_global_limit(core: &Core, path: &str, now: Instant) -> Option<Fault> {
         .iter()
         .rev()
         .take_while(|c| now.saturating_duration_since(c.at) < second)
-        .filter(|c| !c.path.starts_with("/interactions/") && c.status != 429)
+        .filter(|c| c.bound_to_global_limit && c.status != 429)
         .map(|c| c.at)
         .collect();
     if recent.len() < limit {
