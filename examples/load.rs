@@ -958,8 +958,14 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     let mut reactions_in: HashMap<u64, Vec<(u64, Instant)>> = HashMap::new();
     let mut posts: HashMap<u64, Vec<Instant>> = HashMap::new();
     let mut reads_or_posts: HashMap<u64, Vec<Instant>> = HashMap::new();
+    // The first followup per interaction token (`/webhooks/{app}/{token}`).
+    let mut followups: HashMap<&str, Instant> = HashMap::new();
     for c in calls {
-        if c.path.starts_with("/interactions/") {
+        if c.method == "POST" && c.route.starts_with("/webhooks/") {
+            if let Some(token) = c.path.split('/').nth(3) {
+                followups.entry(token).or_insert(c.at);
+            }
+        } else if c.path.starts_with("/interactions/") {
             if let Some(id) = c.id_after("interactions") {
                 callback.entry(id).or_insert(c.at);
             }
@@ -983,6 +989,7 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     let mut by_kind: HashMap<Kind, Vec<f64>> = HashMap::new();
     let mut covering: Vec<f64> = Vec::new();
     let mut done_to_feedback: Vec<f64> = Vec::new();
+    let mut click_to_followup: Vec<f64> = Vec::new();
     let mut coalesced = 0usize;
     let mut never_acknowledged = 0usize;
     let mut unanswered = 0usize;
@@ -992,6 +999,12 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
             continue;
         };
         let since = |t: Instant| ms(t.saturating_duration_since(at));
+        if s.kind == Kind::Click {
+            let token = discord.interaction(s.id).map(|i| i.token);
+            if let Some(t) = token.and_then(|token| followups.get(token.as_str()).copied()) {
+                click_to_followup.push(since(t));
+            }
+        }
         let first = if s.kind.is_interaction() {
             callback.get(&s.id).copied()
         } else if s.kind.is_answer() {
@@ -1041,6 +1054,10 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     out.insert(
         "\"done\" message → its feedback posted".into(),
         percentiles(&mut done_to_feedback),
+    );
+    out.insert(
+        "solo button click → its first followup (Done: the feedback)".into(),
+        percentiles(&mut click_to_followup),
     );
     out.insert(
         "answer messages acknowledged by a later reaction".into(),
