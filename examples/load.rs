@@ -570,6 +570,8 @@ struct Driver {
     index: Mutex<Index>,
     sent: Mutex<Vec<Sent>>,
     wait: Duration,
+    /// Group answerers who pressed Done before the ✅ on their last answer came.
+    done_before_ack: std::sync::atomic::AtomicUsize,
 }
 
 impl Driver {
@@ -589,13 +591,24 @@ impl Driver {
         what: &str,
         check: impl Fn(&Index) -> Option<T>,
     ) -> Result<T, String> {
-        let deadline = Instant::now() + self.wait;
+        self.wait_up_to(self.wait, check)
+            .await
+            .ok_or_else(|| format!("gave up waiting for {what}"))
+    }
+
+    /// Polls what the driver learnt until `check` finds something or `patience` runs out.
+    async fn wait_up_to<T>(
+        &self,
+        patience: Duration,
+        check: impl Fn(&Index) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + patience;
         loop {
             if let Some(found) = self.index.lock().ok().and_then(|ix| check(&ix)) {
-                return Ok(found);
+                return Some(found);
             }
             if Instant::now() > deadline {
-                return Err(format!("gave up waiting for {what}"));
+                return None;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -717,6 +730,7 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         index: Mutex::new(Index::default()),
         sent: Mutex::new(Vec::new()),
         wait: Duration::from_secs(args.wait_secs),
+        done_before_ack: std::sync::atomic::AtomicUsize::new(0),
     });
     let stop_watching = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
@@ -885,6 +899,9 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
             "attempts_expected": groups.iter().map(group::Group::expected_attempts).sum::<usize>(),
             "sessions_with_every_attempt_stored": groups_fully_stored,
             "events_sent": sent.iter().filter(|s| s.kind.is_group()).count(),
+            "done_pressed_before_the_answer_was_acknowledged": driver
+                .done_before_ack
+                .load(std::sync::atomic::Ordering::Relaxed),
             "seconds_until_last_completed": round1(group_seconds.iter().copied().fold(0.0, f64::max)),
         },
         "latency_ms": latency,

@@ -20,6 +20,8 @@ use super::{Driver, Kind, ANSWER_LINES};
 pub const PEOPLE_PER_GROUP: usize = 4;
 /// Questions per group session.
 pub const ROUNDS: u32 = 2;
+/// How long a person waits for the ✅ on their last answer before pressing Done anyway.
+const ACK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One group: its channel and members (the first is the host), and whether it runs hot seat.
 #[derive(Debug, Clone)]
@@ -259,12 +261,18 @@ impl Driver {
                     last.insert(user, message);
                 }
             }
-            // A person presses Done once they saw the ✅ on their last message.
+            // A person presses Done once they saw the ✅ on their last message, or after
+            // waiting a while for it: under load the ✅ only gets REST slots no reply wants.
             for message in last.values() {
-                self.wait_for("the ✅ on a group answer", |ix| {
-                    ix.group.reacted.contains(message).then_some(())
-                })
-                .await?;
+                let seen = self
+                    .wait_up_to(ACK_PATIENCE, |ix| {
+                        ix.group.reacted.contains(message).then_some(())
+                    })
+                    .await;
+                if seen.is_none() {
+                    self.done_before_ack
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
             for &user in &answerers {
                 self.gate.wait().await;
