@@ -474,6 +474,11 @@ impl Daily {
         self.servers.iter().map(|s| posts(discord, s).len()).sum()
     }
 
+    /// How many answer messages were sent so far, and the newest one.
+    pub fn newest_sent(&self) -> (usize, Option<u64>) {
+        (self.sent.len(), self.sent.last().map(|s| s.id))
+    }
+
     pub fn messages(&self, discord: &FakeDiscord) -> (usize, usize) {
         (self.sent.len(), acknowledged(discord, &self.sent).len())
     }

@@ -667,10 +667,37 @@ impl Group {
                     .iter()
                     .any(|a| a.answer.contains(&marker));
                 checks.check(in_round || in_attempt, || {
+                    let phase = match state.as_ref().map(|s| &s.phase) {
+                        Some(Phase::Answering(r)) => format!(
+                            "answering round {} (after id {}) holding {:?}",
+                            r.number,
+                            r.after_id,
+                            r.messages.keys().collect::<Vec<_>>()
+                        ),
+                        Some(Phase::Review(r)) => format!("review of round {}", r.number),
+                        Some(Phase::Lobby { .. }) => "lobby".to_string(),
+                        None => "not stored".to_string(),
+                    };
+                    let ids: Vec<&str> = of_session(sent.author)
+                        .iter()
+                        .map(|a| a.id.as_str())
+                        .collect();
+                    let shown: Vec<String> = discord
+                        .messages_in(thread)
+                        .iter()
+                        .map(|m| {
+                            format!(
+                                "{}: {}",
+                                m.id,
+                                m.all_text().chars().take(40).collect::<String>()
+                            )
+                        })
+                        .collect();
                     format!(
-                        "{prefix}: acknowledged answer {} ({}) of {} is neither in the stored \
-                         round nor in an attempt",
-                        sent.id, sent.tag, sent.author
+                        "{prefix}: acknowledged answer {} ({}) of {} (sent to process {}) is \
+                         neither in the stored round nor in an attempt; the session is {phase}; \
+                         their attempts {ids:?}; the thread: {shown:?}",
+                        sent.id, sent.tag, sent.author, sent.epoch
                     )
                 });
             }
@@ -836,6 +863,11 @@ impl Group {
                 });
             }
         }
+    }
+
+    /// How many answer messages were sent so far, and the newest one.
+    pub fn newest_sent(&self) -> (usize, Option<u64>) {
+        (self.sent.len(), self.sent.last().map(|s| s.id))
     }
 
     pub fn messages(&self, discord: &FakeDiscord) -> (usize, usize) {

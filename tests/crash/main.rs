@@ -6,8 +6,10 @@
 //! with SIGTERM: a clean exit that loses nothing either.
 //!
 //! Each run between kills makes 1–5 actions, each in a flow picked at random; the kill "lands
-//! during" the flow of the last action. The seed is printed; `CRASH_SEED=<n>` replays a run,
-//! `CRASH_KILLS=<n>` changes the number of kills.
+//! during" the flow of the last action. It comes 0–300 ms after that action, or, when the
+//! action sent answer messages, sometimes the instant the newest of them is acknowledged. The
+//! seed is printed (a fresh one each run); `CRASH_SEED=<n>` replays a run's choices (the kill
+//! instants follow the machine's timing), `CRASH_KILLS=<n>` changes the number of kills.
 
 #![cfg(unix)]
 
@@ -25,7 +27,16 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::discord::{FakeDiscord, Options};
 
-use harness::{kill, open_store, start_bot, terminate, Tags};
+use harness::{has_bot_ack, kill, open_store, poll, start_bot, terminate, Tags};
+
+/// Each flow's (answer messages sent, newest one).
+fn newest_sent(
+    solo: &solo::Solo,
+    group: &group::Group,
+    daily: &daily::Daily,
+) -> [(usize, Option<u64>); 3] {
+    [solo.newest_sent(), group.newest_sent(), daily.newest_sent()]
+}
 
 const FLOWS: [&str; 3] = ["solo", "group", "daily"];
 
@@ -58,6 +69,7 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
     let mut tags = Tags::default();
     let mut kills_during = [0usize; 3];
     let mut actions = [0usize; 3];
+    let mut ack_kills = 0usize;
     let started = std::time::Instant::now();
 
     let check_all =
@@ -71,7 +83,9 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
     for epoch in 0..target_kills {
         let child = start_bot(&discord, work.path(), &data, &log).await;
         let mut last = 0;
+        let mut burst = None;
         for _ in 0..rng.gen_range(1..=5) {
+            let before = newest_sent(&solo, &group, &daily);
             // Group sessions take the most steps, so they get a larger share.
             let flow = match rng.gen_range(0..10) {
                 0..=2 => 0,
@@ -85,8 +99,23 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
             }
             actions[flow] += 1;
             last = flow;
+            let after = newest_sent(&solo, &group, &daily);
+            burst = (after[flow].0 > before[flow].0)
+                .then_some(after[flow].1)
+                .flatten();
         }
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..300))).await;
+        match burst {
+            // The sharpest moment: the instant the newest answer is acknowledged (an
+            // acknowledgement vouches for the earlier messages of its burst too).
+            Some(message) if rng.gen_bool(0.4) => {
+                ack_kills += 1;
+                poll(Duration::from_secs(2), || {
+                    has_bot_ack(&discord, message).then_some(())
+                })
+                .await;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(rng.gen_range(0..300))).await,
+        }
         kill(child);
         kills_during[last] += 1;
         check_all(
@@ -110,7 +139,8 @@ async fn sigkill_at_random_points_loses_and_doubles_nothing() {
     let (daily_sent, daily_acked) = daily.messages(&discord);
     eprintln!(
         "crash test: seed {seed}, {target_kills} kills in {:.0} s; kills during solo {}, group {}, \
-         daily {}; actions solo {}, group {}, daily {}",
+         daily {} ({ack_kills} of them the instant an answer was acknowledged); actions solo {}, \
+         group {}, daily {}",
         started.elapsed().as_secs_f64(),
         kills_during[0],
         kills_during[1],

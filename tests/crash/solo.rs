@@ -295,6 +295,11 @@ impl Solo {
     }
 
     /// Answer messages sent and how many of them the bot acknowledged.
+    /// How many answer messages were sent so far, and the newest one.
+    pub fn newest_sent(&self) -> (usize, Option<u64>) {
+        (self.sent.len(), self.sent.last().map(|s| s.id))
+    }
+
     pub fn messages(&self, discord: &FakeDiscord) -> (usize, usize) {
         (self.sent.len(), acknowledged(discord, &self.sent).len())
     }
