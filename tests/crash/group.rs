@@ -6,7 +6,7 @@
 //!
 //! - a lobby the bot confirmed is stored, until an End or a last Next was sent; a session the
 //!   thread reports closed is not stored any more;
-//! - a Join the bot acknowledged (no refusal) is among the stored participants;
+//! - a Join the bot took (the lobby updated, no refusal) is among the stored participants;
 //! - every acknowledged answer message is in the stored round or in its author's attempt of
 //!   this session;
 //! - every answer a "Round N feedback" card reported has its attempt (session, round, person);
@@ -100,6 +100,12 @@ pub struct Group {
     clicks: usize,
     /// Actions taken per phase seen (lobby, answering, review, closed), for the summary.
     phases: BTreeMap<&'static str, usize>,
+}
+
+/// A Join the bot took: answered by updating the lobby (or a silent acknowledgement), not by
+/// a private refusal.
+fn join_accepted(discord: &FakeDiscord, interaction: u64) -> bool {
+    matches!(callback_type(discord, interaction), Some(6 | 7))
 }
 
 fn id(action: &str, channel: u64) -> String {
@@ -343,7 +349,7 @@ impl Group {
                 let joined: Vec<u64> = session
                     .joins
                     .iter()
-                    .filter(|(_, i)| callback_type(discord, *i) == Some(6))
+                    .filter(|(_, i)| join_accepted(discord, *i))
                     .map(|(u, _)| *u)
                     .collect();
                 let outside: Vec<u64> = self
@@ -629,7 +635,7 @@ impl Group {
             // Joins.
             if let Some(state) = &state {
                 for (user, interaction) in &session.joins {
-                    if callback_type(discord, *interaction) != Some(6) {
+                    if !join_accepted(discord, *interaction) {
                         continue;
                     }
                     checks.check(state.is_participant(&key(*user)), || {
