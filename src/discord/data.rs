@@ -8,6 +8,7 @@ use super::daily::DailyState;
 use super::group::GroupRegistry;
 use super::open_sessions::SoloRegistry;
 use super::pace::{Outbound, CALLS_PER_SECOND};
+use super::receiving::Receiving;
 use super::throttle::Throttle;
 use crate::bank::Bank;
 use crate::clock::Clock;
@@ -24,6 +25,8 @@ pub struct Data {
     pub solo: SoloRegistry,
     pub group: GroupRegistry,
     pub acks: Throttle,
+    /// Answer messages being stored; a ✅ waits for the older ones (see `receiving.rs`).
+    pub receiving: Arc<Receiving>,
     pub daily: DailyState,
     /// The REST budget every call outside interaction callbacks goes through.
     pub outbound: Arc<Outbound>,
@@ -45,6 +48,7 @@ impl Data {
             solo: SoloRegistry::default(),
             group: GroupRegistry::default(),
             acks: Throttle::new(std::time::Duration::from_secs(1)),
+            receiving: Arc::default(),
             daily: DailyState::default(),
             outbound: Arc::new(Outbound::new(CALLS_PER_SECOND)),
             cooldowns: std::sync::Mutex::new(Cooldowns::new(config.cooldowns.settings())),

@@ -34,6 +34,15 @@ pub async fn handle(
             catch_up(data, http).await;
         }
         serenity::FullEvent::Message { new_message } => {
+            // In flight from before the first await until handled: a ✅ on a newer message of
+            // this person here waits until this one is stored (see `receiving.rs`).
+            let _receipt = (!new_message.author.bot).then(|| {
+                data.receiving.enter(
+                    new_message.channel_id.get(),
+                    new_message.author.id.get(),
+                    new_message.id.get(),
+                )
+            });
             on_message(data, http, new_message).await?;
         }
         serenity::FullEvent::MessageUpdate { event, .. } => {

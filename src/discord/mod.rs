@@ -30,6 +30,7 @@ pub mod limits;
 mod open_sessions;
 mod options;
 mod pace;
+mod receiving;
 mod render;
 mod reply;
 mod rest;

@@ -568,8 +568,31 @@ async fn close(
 
 /// Reacts to a collected message at once, or once per second per person when they type fast
 /// (the newest message of a burst gets the trailing reaction). The reaction itself goes out in
-/// a slot of the REST budget no reply needs (see `pace.rs`).
+/// a slot of the REST budget no reply needs (see `pace.rs`). The ✅ tells the person that this
+/// message and their earlier ones are collected, so it waits while an older message of theirs
+/// in the channel is still being stored (see `receiving.rs`).
 pub fn acknowledge(
+    data: &Arc<Data>,
+    http: &Arc<serenity::Http>,
+    user: u64,
+    channel: u64,
+    message: u64,
+) {
+    if !data.receiving.earlier_in_flight(channel, user, message) {
+        gate_acknowledgement(data, http, user, channel, message);
+        return;
+    }
+    let http = http.clone();
+    let data = data.clone();
+    tokio::spawn(async move {
+        data.receiving
+            .wait_for_earlier(channel, user, message)
+            .await;
+        gate_acknowledgement(&data, &http, user, channel, message);
+    });
+}
+
+fn gate_acknowledgement(
     data: &Arc<Data>,
     http: &Arc<serenity::Http>,
     user: u64,
@@ -585,8 +608,21 @@ pub fn acknowledge(
             let data = data.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                if let Some((channel, message)) = take_pending(&data, user) {
-                    data.outbound.acknowledge(&http, user, channel, message);
+                // The newest pending message may have become newer than a message still
+                // being stored meanwhile: wait for that one, then take the newest again.
+                loop {
+                    match take_pending(&data, user) {
+                        Pending::Ready(Some((channel, message))) => {
+                            data.outbound.acknowledge(&http, user, channel, message);
+                            break;
+                        }
+                        Pending::Ready(None) => break,
+                        Pending::Held { channel, message } => {
+                            data.receiving
+                                .wait_for_earlier(channel, user, message)
+                                .await;
+                        }
+                    }
                 }
             });
         }
@@ -622,14 +658,30 @@ fn forget_pending(data: &Data, user: u64, message: u64) {
     }
 }
 
-/// Takes the newest message awaiting acknowledgement and closes the throttle window.
-fn take_pending(data: &Data, user: u64) -> Option<(u64, u64)> {
-    data.acks.trailing_done(user, Instant::now());
-    data.solo
+/// What the trailing acknowledgement may do now.
+enum Pending {
+    /// Send it to this message (none: nothing is pending); the throttle window is closed.
+    Ready(Option<(u64, u64)>),
+    /// The pending message has an older one still being stored; it stays pending.
+    Held { channel: u64, message: u64 },
+}
+
+/// Takes the newest message awaiting acknowledgement and closes the throttle window, unless an
+/// older message of the person in that channel is still being stored. Checked under the
+/// pending lock, so a newer message set pending meanwhile is checked too.
+fn take_pending(data: &Data, user: u64) -> Pending {
+    let mut pending = data
+        .solo
         .pending_ack
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&user)
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(&(channel, message)) = pending.get(&user) {
+        if data.receiving.earlier_in_flight(channel, user, message) {
+            return Pending::Held { channel, message };
+        }
+    }
+    data.acks.trailing_done(user, Instant::now());
+    Pending::Ready(pending.remove(&user))
 }
 
 /// Checks idle sessions every `every`: reminders, then expiry (analysed and stored).
@@ -643,5 +695,99 @@ pub async fn idle_ticker(data: Arc<Data>, http: Arc<serenity::Http>, every: Dura
                 tracing::warn!(user, "idle check failed: {err}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod acknowledgement_tests {
+    use super::*;
+    use crate::bank::Bank;
+    use crate::clock::SystemClock;
+    use crate::config::Config;
+    use crate::store::SledStore;
+
+    fn data(dir: &std::path::Path) -> Arc<Data> {
+        let store = SledStore::open(dir).expect("temp store");
+        Arc::new(Data::new(
+            Config::default(),
+            Arc::new(store),
+            Arc::new(Bank::builtin()),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// REST calls go to a closed local port: nothing leaves the machine.
+    fn offline_http() -> Arc<serenity::Http> {
+        Arc::new(
+            serenity::HttpBuilder::new("test")
+                .proxy("http://127.0.0.1:9")
+                .build(),
+        )
+    }
+
+    /// Lets spawned tasks run until `done` holds (bounded, so a broken bot fails the test).
+    async fn settle_until(done: impl Fn() -> bool) -> bool {
+        for _ in 0..200 {
+            if done() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        done()
+    }
+
+    #[tokio::test]
+    async fn the_check_on_a_newer_message_waits_until_the_older_one_is_stored() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = data(dir.path());
+        let http = offline_http();
+        tokio::spawn(data.outbound.clone().run_acknowledgements());
+        let (user, channel) = (7, 70);
+        // The older message arrived and is still being stored; the newer one is stored first.
+        let older = data.receiving.enter(channel, user, 100);
+        acknowledge(&data, &http, user, channel, 101);
+        tokio::task::yield_now().await;
+        assert!(
+            !settle_until(|| data.outbound.granted_total() > 0).await,
+            "the ✅ went out while an older message was still being stored"
+        );
+        // Another person is not held up by it.
+        acknowledge(&data, &http, 8, channel, 102);
+        assert!(settle_until(|| data.outbound.granted_total() == 1).await);
+        drop(older);
+        assert!(
+            settle_until(|| data.outbound.granted_total() == 2).await,
+            "the ✅ did not go out once the older message was stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_trailing_check_of_a_burst_waits_for_an_older_message_too() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = data(dir.path());
+        let http = offline_http();
+        tokio::spawn(data.outbound.clone().run_acknowledgements());
+        let (user, channel) = (7, 70);
+        acknowledge(&data, &http, user, channel, 100);
+        assert!(settle_until(|| data.outbound.granted_total() == 1).await);
+        // Within the throttle window: 102 is pending for the trailing ✅; 101 arrives late and
+        // is still being stored when the window ends.
+        let late = data.receiving.enter(channel, user, 101);
+        acknowledge(&data, &http, user, channel, 102);
+        assert!(
+            !settle_until(|| data.outbound.granted_total() > 1).await,
+            "the trailing ✅ went out while an older message was still being stored"
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(
+            data.outbound.granted_total(),
+            1,
+            "the trailing ✅ went out while an older message was still being stored"
+        );
+        drop(late);
+        assert!(
+            settle_until(|| data.outbound.granted_total() == 2).await,
+            "the trailing ✅ did not go out once the older message was stored"
+        );
     }
 }
