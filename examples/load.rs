@@ -445,7 +445,10 @@ impl Index {
                 self.thread_of.insert(user, thread);
                 self.user_of_thread.insert(thread, user);
             }
-        } else if call.method == "POST" && call.route == "/channels/{id}/messages" {
+        } else if call.method == "POST"
+            && (call.route == "/channels/{id}/messages" || call.route.starts_with("/webhooks/"))
+        {
+            // A card with Done buttons: a channel message, or a followup of a Done click.
             let Some(owner) = done_button_owner(&call.body) else {
                 return;
             };
