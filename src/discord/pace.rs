@@ -143,8 +143,17 @@ impl Outbound {
             tokio::spawn(react(pending));
             return;
         }
-        if queue.newest.insert(user, pending).is_none() {
-            queue.order.push_back(user);
+        match queue.newest.get(&user) {
+            None => {
+                queue.newest.insert(user, pending);
+                queue.order.push_back(user);
+            }
+            // An older message's ✅ arriving late must not replace the newer one's: the
+            // newer ✅ covers both.
+            Some(queued) if queued.channel == channel && queued.message > message => {}
+            Some(_) => {
+                queue.newest.insert(user, pending);
+            }
         }
         drop(queue);
         self.acks_waiting.notify_one();
@@ -251,6 +260,8 @@ mod tests {
         pace.acknowledge(&http, 1, 10, 100);
         pace.acknowledge(&http, 2, 20, 200);
         pace.acknowledge(&http, 1, 10, 101);
+        // A late acknowledgement of an older message does not replace the newer one.
+        pace.acknowledge(&http, 1, 10, 99);
         let first = pace.next_ack().expect("person 1 queued first");
         assert_eq!((first.channel, first.message), (10, 101), "newest wins");
         let second = pace.next_ack().expect("person 2");
