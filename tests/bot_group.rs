@@ -9,7 +9,7 @@ use bar_raiser::store::{Store, UserKey};
 use jiff::SignedDuration;
 use serde_json::json;
 use support::bot::{open_store, start_instant, TestBot};
-use support::discord::{FakeDiscord, MessageView};
+use support::discord::{FakeDiscord, Fault, MessageView};
 
 struct World {
     discord: FakeDiscord,
@@ -63,6 +63,11 @@ async fn open_lobby(w: &World, options: serde_json::Value) -> (MessageView, u64)
 
 fn id(action: &str, channel: u64) -> String {
     format!("group:{action}:{channel}")
+}
+
+/// Done, Next and End on a round's question card carry that round.
+fn round_id(action: &str, channel: u64, round: u32) -> String {
+    format!("group:{action}:{channel}:{round}")
 }
 
 async fn wait_round(w: &World, thread: u64, round: u32) -> MessageView {
@@ -157,7 +162,7 @@ async fn three_people_two_rounds_votes_scoreboard_and_history() {
         wait_acknowledged(&w, &sent[3..]).await;
         for who in [host, b] {
             w.discord
-                .click_button(who, question.id, &id("done", w.channel));
+                .click_button(who, question.id, &round_id("done", w.channel, round));
         }
         w.discord.send_message(thread, c, "done");
         wait_text(&w, thread, &format!("Round {round} feedback")).await;
@@ -190,7 +195,7 @@ async fn three_people_two_rounds_votes_scoreboard_and_history() {
             w.clock.advance(SignedDuration::from_mins(3));
         } else {
             w.discord
-                .click_button(host, question.id, &id("next", w.channel));
+                .click_button(host, question.id, &round_id("next", w.channel, round));
         }
     }
     let board = wait_text(&w, thread, "Scoreboard — 2 round(s)").await;
@@ -246,7 +251,7 @@ async fn hot_seat_panel_ratings_reach_the_candidate() {
         .collect();
     wait_acknowledged(&w, &sent).await;
     w.discord
-        .click_button(host, question.id, &id("next", w.channel));
+        .click_button(host, question.id, &round_id("next", w.channel, 1));
     wait_text(&w, thread, "Round 1 feedback").await;
     let rate = w
         .discord
@@ -340,4 +345,116 @@ async fn a_restart_mid_round_keeps_the_answers_and_the_timer_closes_the_round() 
         "kept across the restart"
     );
     assert!(history[0].answer.contains(ANSWERS[0][1]));
+}
+
+/// The question of a round is stored before it is posted: when the post never happens (here
+/// it fails; in a crash the bot dies first), the bot posts it when it starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_stored_but_never_posted_is_posted_after_a_restart() {
+    let w = world(&["pia", "quinn"]).await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let (lobby, thread) = open_lobby(&w, json!({"rounds": 2})).await;
+    let (host, b) = (w.users[0], w.users[1]);
+    w.discord.click_button(b, lobby.id, &id("join", w.channel));
+    w.discord
+        .wait_until("two in the lobby", |d| {
+            d.message(lobby.id)
+                .filter(|m| m.all_text().contains("(2/8)"))
+        })
+        .await;
+    // Every message post fails while round 1 starts.
+    w.discord
+        .inject_fault("POST", "/channels/{id}/messages", 1000, Fault::Status(500));
+    let begin = w
+        .discord
+        .click_button(host, lobby.id, &id("begin", w.channel));
+    w.discord.wait_for_interaction_response(begin).await;
+    let thread_posts = format!("/channels/{thread}/messages");
+    w.discord
+        .wait_until("the question post refused", |d| {
+            d.calls_matching(|c| c.method == "POST" && c.path == thread_posts && c.status == 500)
+                .first()
+                .cloned()
+        })
+        .await;
+    bot.stop().await;
+    assert!(
+        !w.discord
+            .messages_in(thread)
+            .iter()
+            .any(|m| m.all_text().contains("Round 1/")),
+        "the question was not shown before the restart"
+    );
+    w.discord.clear_faults();
+
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let question = wait_round(&w, thread, 1).await;
+    let done = format!("group:done:{}:1", w.channel);
+    assert!(question.custom_ids().contains(&done), "{question:?}");
+    // The round goes on from the re-posted card.
+    let sent = w.discord.send_message(thread, b, ANSWERS[1][0]);
+    wait_acknowledged(&w, &[sent]).await;
+    w.discord.click_button(b, question.id, &done);
+    w.discord.click_button(host, question.id, &done);
+    wait_text(&w, thread, "Round 1 feedback").await;
+    bot.stop().await;
+}
+
+/// Done, Next and End carry their round: a click on an older round's card is refused and the
+/// round under way goes on untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_button_from_an_older_round_is_refused() {
+    let w = world(&["rae", "sol"]).await;
+    let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
+    let (lobby, thread) = open_lobby(&w, json!({"rounds": 2})).await;
+    let (host, b) = (w.users[0], w.users[1]);
+    w.discord.click_button(b, lobby.id, &id("join", w.channel));
+    w.discord
+        .wait_until("two in the lobby", |d| {
+            d.message(lobby.id)
+                .filter(|m| m.all_text().contains("(2/8)"))
+        })
+        .await;
+    w.discord
+        .click_button(host, lobby.id, &id("begin", w.channel));
+    let first = wait_round(&w, thread, 1).await;
+    let next_1 = format!("group:next:{}:1", w.channel);
+    assert!(first.custom_ids().contains(&next_1), "{first:?}");
+    // Next closes round 1, Next again starts round 2.
+    let close = w.discord.click_button(host, first.id, &next_1);
+    w.discord.wait_for_interaction_response(close).await;
+    wait_text(&w, thread, "Round 1 closed").await;
+    let start = w.discord.click_button(host, first.id, &next_1);
+    w.discord.wait_for_interaction_response(start).await;
+    let second = wait_round(&w, thread, 2).await;
+
+    let sent = w.discord.send_message(thread, b, ANSWERS[2][0]);
+    wait_acknowledged(&w, &[sent]).await;
+    // The host presses Next on round 1's card while round 2 runs.
+    for action in ["next", "end", "done"] {
+        let stale =
+            w.discord
+                .click_button(host, first.id, &format!("group:{action}:{}:1", w.channel));
+        let response = w.discord.wait_for_interaction_response(stale).await;
+        let body = response.body.to_string();
+        assert!(
+            body.contains("That button is from round 1; round 2 is under way"),
+            "{body}"
+        );
+        assert_eq!(response.body["data"]["flags"], json!(64), "{body}");
+    }
+    // Round 2 still collects: its answer makes its feedback.
+    let done_2 = format!("group:done:{}:2", w.channel);
+    w.discord.click_button(b, second.id, &done_2);
+    w.discord.click_button(host, second.id, &done_2);
+    let feedback = wait_text(&w, thread, "Round 2 feedback").await;
+    assert!(!w
+        .discord
+        .messages_in(thread)
+        .iter()
+        .any(|m| m.all_text().contains("Round 2 closed: nobody answered")));
+    assert!(feedback.id > second.id);
+    let cards = wait_text(&w, thread, "sol —").await;
+    assert!(cards.all_text().contains("sol —"), "{}", cards.all_text());
+    bot.stop().await;
 }

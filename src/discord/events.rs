@@ -608,6 +608,22 @@ async fn on_group_component(
         Some(turn) => Some(turn.lock_owned().await),
         None => None,
     };
+    // Done, Next and End on a round card carry its round: one from an older round must not
+    // act on the round under way. Ids without a round (issued before) are taken as they are.
+    if let (Some(clicked), "done" | "next" | "end") = (round, action) {
+        match data.group.round_of(channel).await {
+            None => return reply_ephemeral(http, press, GROUP_OVER).await,
+            Some(current) if current != clicked => {
+                return reply_ephemeral(
+                    http,
+                    press,
+                    &format!("That button is from round {clicked}; round {current} is under way."),
+                )
+                .await;
+            }
+            Some(_) => {}
+        }
+    }
     let Some(mut applied) = group::apply(data, channel, event, Some(&actor)).await? else {
         return reply_ephemeral(http, press, GROUP_OVER).await;
     };

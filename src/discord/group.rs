@@ -39,6 +39,80 @@ pub struct GroupState {
     /// Display names by user key, for lobby lists, votes and the scoreboard.
     #[serde(default)]
     pub names: BTreeMap<String, String>,
+    /// Round posts saved with the state that called for them and not yet known to be shown:
+    /// cleared after a successful post, re-posted when the bot starts (see [`resume_unshown`]).
+    /// A crash between the post and the clearing shows a post twice, never zero times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unshown: Vec<Unshown>,
+}
+
+/// A round post the members must see for the session to go on: the question with its
+/// buttons, or the closing cards with the vote menu / rating button.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Unshown {
+    Question {
+        round: u32,
+        rounds: u8,
+        question_id: String,
+        candidate: Option<String>,
+        deadline: jiff::Timestamp,
+    },
+    Closing {
+        round: u32,
+        feedback: Vec<FeedbackItem>,
+        vote_for: Vec<String>,
+        candidate: Option<String>,
+    },
+    Panel {
+        round: u32,
+        candidate: String,
+        feedback: Option<FeedbackItem>,
+        ratings: Vec<PanelRating>,
+    },
+}
+
+impl Unshown {
+    fn of(effect: &Effect) -> Option<Self> {
+        match effect {
+            Effect::RoundStarted {
+                round,
+                rounds,
+                question_id,
+                candidate,
+                deadline,
+            } => Some(Self::Question {
+                round: *round,
+                rounds: *rounds,
+                question_id: question_id.clone(),
+                candidate: candidate.clone(),
+                deadline: *deadline,
+            }),
+            Effect::RoundClosed {
+                round,
+                feedback,
+                vote_for,
+                candidate,
+                ..
+            } => Some(Self::Closing {
+                round: *round,
+                feedback: feedback.clone(),
+                vote_for: vote_for.clone(),
+                candidate: candidate.clone(),
+            }),
+            Effect::PanelFeedback {
+                round,
+                candidate,
+                feedback,
+                ratings,
+            } => Some(Self::Panel {
+                round: *round,
+                candidate: candidate.clone(),
+                feedback: feedback.clone(),
+                ratings: ratings.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<GroupState>>>;
@@ -124,6 +198,13 @@ impl GroupRegistry {
     pub fn click_turn(&self, channel: u64) -> Option<Arc<tokio::sync::Mutex<()>>> {
         self.by_channel(channel)?;
         Some(lock(&self.click_turns).entry(channel).or_default().clone())
+    }
+
+    /// The round the group in `channel` is at (0 in the lobby), while one runs there.
+    pub async fn round_of(&self, channel: u64) -> Option<u32> {
+        let slot = self.by_channel(channel)?;
+        let guard = slot.lock().await;
+        guard.as_ref().map(|state| state.session.round_number())
     }
 
     /// Number of running groups.
@@ -215,6 +296,7 @@ pub async fn open(
         lobby_message_id: 0,
         thread_id: 0,
         names,
+        unshown: Vec::new(),
     };
     // The slot is registered and held while the lobby is posted, so a click on Join that
     // arrives before the thread exists waits for it instead of finding no group.
@@ -359,8 +441,10 @@ fn lobby_buttons(channel: u64, open: bool) -> Vec<serenity::CreateActionRow> {
     ])]
 }
 
-fn round_buttons(channel: u64) -> Vec<serenity::CreateActionRow> {
-    let id = |a: &str| format!("group:{a}:{channel}");
+/// The round is in the ids, so a click on an older round's card is refused, not applied to
+/// the round under way.
+fn round_buttons(channel: u64, round: u32) -> Vec<serenity::CreateActionRow> {
+    let id = |a: &str| format!("group:{a}:{channel}:{round}");
     vec![serenity::CreateActionRow::Buttons(vec![
         button(id("done"), "Done", serenity::ButtonStyle::Success),
         button(id("next"), "Next", serenity::ButtonStyle::Primary),
@@ -469,6 +553,17 @@ pub async fn apply(
             next.names.entry(key).or_insert_with(|| actor.name.clone());
         }
     }
+    // The round posts are saved with the state that calls for them (see `GroupState::unshown`).
+    if let Some(next) = next.as_mut() {
+        for unshown in step.effects.iter().filter_map(Unshown::of) {
+            if matches!(unshown, Unshown::Question { .. }) {
+                // An older round's question is no use any more.
+                next.unshown
+                    .retain(|u| !matches!(u, Unshown::Question { .. }));
+            }
+            next.unshown.push(unshown);
+        }
+    }
     match &next {
         Some(next_state) if Some(next_state) != guard.as_ref() => {
             persist(&*data.store, next_state, ctx.now)?;
@@ -515,14 +610,117 @@ pub async fn apply(
 }
 
 /// Makes the posts an applied event calls for. A failed post is logged; state is already safe.
+/// A round post that fails stays in `unshown`, to be made again when the bot starts.
 pub async fn carry_out(data: &Arc<Data>, http: &Arc<serenity::Http>, applied: Applied) {
+    let mut shown = Vec::new();
     for effect in applied.effects {
-        if let Err(err) = perform(data, http, &applied.state, effect, applied.lobby_shown).await {
-            tracing::warn!(
+        let unshown = Unshown::of(&effect);
+        match perform(data, http, &applied.state, effect, applied.lobby_shown).await {
+            Ok(()) => shown.extend(unshown),
+            Err(err) => tracing::warn!(
                 channel = applied.state.channel_id,
                 "could not deliver a group post: {err}"
-            );
+            ),
         }
+    }
+    mark_shown(data, applied.state.channel_id, &shown).await;
+}
+
+/// Drops posts made from the stored `unshown` list of the group in `channel`.
+async fn mark_shown(data: &Data, channel: u64, shown: &[Unshown]) {
+    if shown.is_empty() {
+        return;
+    }
+    let Some(slot) = data.group.by_channel(channel) else {
+        return;
+    };
+    let mut guard = slot.lock().await;
+    let Some(state) = guard.as_mut() else {
+        return;
+    };
+    let before = state.unshown.len();
+    state.unshown.retain(|u| !shown.contains(u));
+    if state.unshown.len() == before {
+        return;
+    }
+    if let Err(err) = persist(&*data.store, state, data.clock.now()) {
+        // Only costs a repeated post after a restart.
+        tracing::warn!(
+            channel,
+            "could not store that a group post was shown: {err}"
+        );
+    }
+}
+
+/// At start: makes the round posts that were stored but never shown (the bot stopped between
+/// saving a round and posting it), so members see the question and its buttons, or the
+/// closing cards, instead of a silent thread. A question is only posted while its round runs.
+pub async fn resume_unshown(data: &Arc<Data>, http: &Arc<serenity::Http>) {
+    for channel in data.group.channels() {
+        let Some(slot) = data.group.by_channel(channel) else {
+            continue;
+        };
+        let Some(state) = slot.lock().await.clone() else {
+            continue;
+        };
+        let mut shown = Vec::new();
+        for unshown in &state.unshown {
+            let result = match unshown.clone() {
+                Unshown::Question {
+                    round,
+                    rounds,
+                    question_id,
+                    candidate,
+                    deadline,
+                } => {
+                    let running = round == state.session.round_number()
+                        && matches!(
+                            state.session.phase,
+                            crate::interview::group::Phase::Answering(_)
+                        );
+                    if !running {
+                        shown.push(unshown.clone());
+                        continue;
+                    }
+                    let effect = Effect::RoundStarted {
+                        round,
+                        rounds,
+                        question_id,
+                        candidate,
+                        deadline,
+                    };
+                    perform(data, http, &state, effect, false).await
+                }
+                Unshown::Closing {
+                    round,
+                    feedback,
+                    vote_for,
+                    candidate,
+                } => round_closed(data, http, &state, round, feedback, vote_for, candidate).await,
+                Unshown::Panel {
+                    round,
+                    candidate,
+                    feedback,
+                    ratings,
+                } => {
+                    panel_feedback(
+                        http,
+                        &data.outbound,
+                        &state,
+                        round,
+                        &candidate,
+                        feedback,
+                        &ratings,
+                    )
+                    .await
+                }
+            };
+            match result {
+                Ok(()) => shown.push(unshown.clone()),
+                Err(err) => tracing::warn!(channel, "could not re-post a group round: {err}"),
+            }
+        }
+        mark_shown(data, channel, &shown).await;
     }
 }
 
@@ -631,7 +829,7 @@ async fn perform(
                 pace,
                 thread,
                 vec![card],
-                round_buttons(state.channel_id),
+                round_buttons(state.channel_id, round),
             )
             .await?;
         }
@@ -967,6 +1165,7 @@ fn scoreboard_card(state: &GroupState, board: &Scoreboard) -> Card {
 
 /// Re-checks every group's deadline; after a restart this re-arms timers from stored state.
 pub async fn ticker(data: Arc<Data>, http: Arc<serenity::Http>, every: Duration) {
+    resume_unshown(&data, &http).await;
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

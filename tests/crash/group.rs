@@ -112,6 +112,11 @@ fn id(action: &str, channel: u64) -> String {
     format!("group:{action}:{channel}")
 }
 
+/// Done, Next and End on a round's question card carry that round.
+fn round_id(action: &str, channel: u64, round: u32) -> String {
+    format!("group:{action}:{channel}:{round}")
+}
+
 fn key(user: u64) -> String {
     UserKey::discord(user).0
 }
@@ -397,15 +402,15 @@ impl Group {
                     self.answer(discord, rng, thread, answerer, epoch, tags)
                         .await;
                 } else if roll < 70 {
-                    discord.click_button(answerer, card, &id("done", channel));
+                    discord.click_button(answerer, card, &round_id("done", channel, round));
                     self.clicks += 1;
                 } else if roll < 75 {
                     discord.send_message(thread, answerer, "done");
                 } else if roll < 97 {
-                    discord.click_button(host, card, &id("next", channel));
+                    discord.click_button(host, card, &round_id("next", channel, round));
                     self.clicks += 1;
                 } else {
-                    discord.click_button(host, card, &id("end", channel));
+                    discord.click_button(host, card, &round_id("end", channel, round));
                     self.clicks += 1;
                     self.sessions[index].closing = true;
                 }
@@ -539,7 +544,7 @@ impl Group {
                     }
                 }
                 let action = if roll >= 98 { "end" } else { "next" };
-                discord.click_button(host, card, &id(action, channel));
+                discord.click_button(host, card, &round_id(action, channel, round));
                 self.clicks += 1;
                 if action == "end" {
                     self.sessions[index].closing = true;
