@@ -203,6 +203,8 @@ impl Driver {
             return Err("a group without members".into());
         };
         let id = |action: &str| format!("group:{action}:{channel}");
+        // Done and Next on a round's card carry that round.
+        let round_id = |action: &str, round: u32| format!("group:{action}:{channel}:{round}");
 
         self.gate.wait().await;
         let mode = u64::from(group.hot_seat);
@@ -276,7 +278,7 @@ impl Driver {
             }
             for &user in &answerers {
                 self.gate.wait().await;
-                let done = d.click_button(user, card.message, &id("done"));
+                let done = d.click_button(user, card.message, &round_id("done", round));
                 self.record(Kind::GroupClick, done, channel, user);
             }
             if group.hot_seat {
@@ -292,7 +294,7 @@ impl Driver {
             // following round early.
             if !self.index.lock().map(|ix| moved_on(&ix)).unwrap_or(false) {
                 self.gate.wait().await;
-                let next = d.click_button(host, card.message, &id("next"));
+                let next = d.click_button(host, card.message, &round_id("next", round));
                 self.record(Kind::GroupClick, next, channel, host);
             }
         }
