@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use bar_raiser::clock::ManualClock;
 use bar_raiser::store::{Store, UserKey};
 use serde_json::json;
-use support::bot::{open_store, start_instant, TestBot};
+use support::bot::open_store;
 use support::discord::{FakeDiscord, Options};
+use support::solo::{running, Running};
 
 const PARTS: [&str; 5] = [
     "Last spring I was the on-call engineer for the payments API when checkout errors hit 8%.",
@@ -22,34 +21,8 @@ const PARTS: [&str; 5] = [
     "Checkout errors fell from 8% to 0.2% within an hour and we lost no orders.",
 ];
 
-struct World {
-    discord: FakeDiscord,
-    alice: u64,
-    channel: u64,
-    data: tempfile::TempDir,
-    bot: TestBot,
-}
-
-async fn world(options: Options) -> World {
-    let discord = FakeDiscord::start_with(options).await;
-    let guild = discord.add_guild("Career Club");
-    let channel = discord.add_text_channel(guild, "practice");
-    let alice = discord.add_user("alice");
-    discord.add_member(guild, alice, &[]);
-    let data = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_instant()));
-    let bot = TestBot::start(&discord, data.path(), clock).await;
-    World {
-        discord,
-        alice,
-        channel,
-        data,
-        bot,
-    }
-}
-
 /// Starts an interview; returns its thread.
-async fn start(w: &World) -> u64 {
+async fn start(w: &Running) -> u64 {
     let interaction = w
         .discord
         .slash_command(w.alice, w.channel, "interview start", json!({}));
@@ -76,7 +49,7 @@ async fn wait_acked(discord: &FakeDiscord, message: u64) {
         .await;
 }
 
-async fn done_and_feedback(w: &World, thread: u64) -> String {
+async fn done_and_feedback(w: &Running, thread: u64) -> String {
     w.discord.send_message(thread, w.alice, "done");
     w.discord
         .wait_for_message(thread, |m| m.all_text().contains("Feedback — score"))
@@ -96,7 +69,7 @@ fn assert_sections_seen(feedback: &str, sections: &[&str]) {
 }
 
 /// Stops the bot and returns the stored answer of alice's only attempt.
-async fn stored_answer(w: World) -> String {
+async fn stored_answer(w: Running) -> String {
     w.discord.assert_clean();
     w.bot.stop().await;
     let store = open_store(w.data.path()).await;
@@ -119,7 +92,7 @@ fn assert_each_once(answer: &str, parts: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_then_resume_replays_what_was_missed_once() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let first = w.discord.send_message(thread, w.alice, PARTS[0]);
     wait_acked(&w.discord, first).await;
@@ -142,7 +115,7 @@ async fn disconnect_then_resume_replays_what_was_missed_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_events_double_nothing() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let mut ids = Vec::new();
     for part in &PARTS[..3] {
@@ -161,7 +134,7 @@ async fn replayed_events_double_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn op7_reconnect_keeps_the_interview_going() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let first = w.discord.send_message(thread, w.alice, PARTS[0]);
     wait_acked(&w.discord, first).await;
@@ -181,7 +154,7 @@ async fn op7_reconnect_keeps_the_interview_going() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_session_reidentifies_and_keeps_the_interview_going() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let first = w.discord.send_message(thread, w.alice, PARTS[0]);
     wait_acked(&w.discord, first).await;
@@ -205,7 +178,7 @@ async fn invalid_session_reidentifies_and_keeps_the_interview_going() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_arriving_before_its_create_is_collected_as_edited() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let first = w.discord.send_message(thread, w.alice, PARTS[0]);
     wait_acked(&w.discord, first).await;
@@ -224,7 +197,7 @@ async fn an_edit_arriving_before_its_create_is_collected_as_edited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeat_acks_that_never_come_lead_to_a_reconnect_not_a_dead_bot() {
-    let w = world(Options {
+    let w = running(Options {
         heartbeat_interval: Duration::from_millis(400),
         wait_timeout: Duration::from_secs(30),
         ..Options::default()
@@ -260,7 +233,7 @@ async fn heartbeat_acks_that_never_come_lead_to_a_reconnect_not_a_dead_bot() {
 /// misses the last sentence. Twenty rounds, each with the two events back to back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn done_right_after_a_message_includes_that_message() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let mut missed = 0;
     let rounds = 20;
     for round in 0..rounds {
@@ -300,7 +273,7 @@ async fn done_right_after_a_message_includes_that_message() {
 /// (serenity runs each event in its own task). The answer must hold every edited text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_right_after_its_message_is_never_lost() {
-    let w = world(Options::default()).await;
+    let w = running(Options::default()).await;
     let thread = start(&w).await;
     let rounds = 15;
     let mut ids = Vec::new();

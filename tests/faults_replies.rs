@@ -5,41 +5,12 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use bar_raiser::clock::ManualClock;
 use serde_json::json;
-use support::bot::{start_instant, TestBot};
-use support::discord::{FakeDiscord, Fault, MessageView};
+use support::discord::{FakeDiscord, Fault, MessageView, Options};
+use support::solo::{running, Running};
 
 const EDIT_ORIGINAL: &str = "/webhooks/{id}/{token}/messages/@original";
 const FOLLOWUP: &str = "/webhooks/{id}/{token}";
-
-struct World {
-    discord: FakeDiscord,
-    alice: u64,
-    channel: u64,
-    _data: tempfile::TempDir,
-    bot: TestBot,
-}
-
-async fn world() -> World {
-    let discord = FakeDiscord::start().await;
-    let guild = discord.add_guild("Career Club");
-    let channel = discord.add_text_channel(guild, "practice");
-    let alice = discord.add_user("alice");
-    discord.add_member(guild, alice, &[]);
-    let data = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_instant()));
-    let bot = TestBot::start(&discord, data.path(), clock).await;
-    World {
-        discord,
-        alice,
-        channel,
-        _data: data,
-        bot,
-    }
-}
 
 fn calls(discord: &FakeDiscord, mark: usize, method: &str, route: &str) -> (usize, usize) {
     let matching: Vec<_> = discord
@@ -63,7 +34,7 @@ fn replies(discord: &FakeDiscord, interaction: u64) -> Vec<MessageView> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_reply_is_an_edit_retried_through_502_and_500_and_arrives_once() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     let mark = w.discord.mark();
     w.discord
         .inject_fault("PATCH", EDIT_ORIGINAL, 1, Fault::Status(502));
@@ -96,7 +67,7 @@ async fn a_deferred_reply_is_an_edit_retried_through_502_and_500_and_arrives_onc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_that_cannot_be_delivered_is_owned_up_to() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     let mark = w.discord.mark();
     w.discord
         .inject_fault("PATCH", EDIT_ORIGINAL, 3, Fault::Status(500));
@@ -117,7 +88,7 @@ async fn a_reply_that_cannot_be_delivered_is_owned_up_to() {
 
 /// Starts an interview, cancels it, then presses Done on its question: the press is
 /// acknowledged and the bot says, in a follow-up, that the interview is over.
-async fn press_done_on_an_ended_interview(w: &World) -> u64 {
+async fn press_done_on_an_ended_interview(w: &Running) -> u64 {
     let interaction = w
         .discord
         .slash_command(w.alice, w.channel, "interview start", json!({}));
@@ -136,7 +107,7 @@ async fn press_done_on_an_ended_interview(w: &World) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_follow_up_is_sent_again_once() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     w.discord.inject_fault(
         "POST",
         FOLLOWUP,
@@ -162,7 +133,7 @@ async fn a_rate_limited_follow_up_is_sent_again_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follow_up_that_got_a_502_is_not_sent_twice() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     w.discord
         .inject_fault("POST", FOLLOWUP, 1, Fault::Status(502));
     let mark = w.discord.mark();

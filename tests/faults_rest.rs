@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use bar_raiser::clock::ManualClock;
 use bar_raiser::store::{Store, UserKey};
 use serde_json::json;
-use support::bot::{open_store, start_instant, TestBot};
-use support::discord::{FakeDiscord, Fault};
+use support::bot::open_store;
+use support::discord::{FakeDiscord, Fault, Options};
+use support::solo::{running, Running};
 
 const ANSWER: [&str; 3] = [
     "Last spring I was the on-call engineer for the payments API when checkout errors hit 8%.",
@@ -22,34 +21,8 @@ const ANSWER: [&str; 3] = [
 
 const POST_MESSAGE: &str = "/channels/{id}/messages";
 
-struct World {
-    discord: FakeDiscord,
-    alice: u64,
-    channel: u64,
-    data: tempfile::TempDir,
-    bot: TestBot,
-}
-
-async fn world() -> World {
-    let discord = FakeDiscord::start().await;
-    let guild = discord.add_guild("Career Club");
-    let channel = discord.add_text_channel(guild, "practice");
-    let alice = discord.add_user("alice");
-    discord.add_member(guild, alice, &[]);
-    let data = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(start_instant()));
-    let bot = TestBot::start(&discord, data.path(), clock).await;
-    World {
-        discord,
-        alice,
-        channel,
-        data,
-        bot,
-    }
-}
-
 /// Starts an interview and answers it; returns the thread.
-async fn answered(w: &World) -> u64 {
+async fn answered(w: &Running) -> u64 {
     let interaction = w
         .discord
         .slash_command(w.alice, w.channel, "interview start", json!({}));
@@ -87,7 +60,7 @@ fn feedback_count(discord: &FakeDiscord, thread: u64) -> usize {
         .count()
 }
 
-async fn attempts(w: World) -> usize {
+async fn attempts(w: Running) -> usize {
     w.discord.assert_clean();
     w.bot.stop().await;
     let store = open_store(w.data.path()).await;
@@ -98,7 +71,7 @@ async fn attempts(w: World) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_and_bad_gateways_on_the_feedback_are_retried_and_it_arrives_once() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     let thread = answered(&w).await;
     for fault in [
         Fault::RateLimited {
@@ -135,7 +108,7 @@ async fn rate_limits_and_bad_gateways_on_the_feedback_are_retried_and_it_arrives
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_on_the_feedback_keeps_the_attempt_and_tells_the_person() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     let thread = answered(&w).await;
     w.discord
         .inject_fault("POST", POST_MESSAGE, 1, Fault::Status(500));
@@ -159,7 +132,7 @@ async fn a_500_on_the_feedback_keeps_the_attempt_and_tells_the_person() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_posts_and_rate_limited_reactions_do_not_break_deadlines_or_lose_answers() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     // Every message post takes 1.5 s; reactions are rate limited (global) a few times.
     w.discord.inject_fault(
         "POST",
@@ -220,7 +193,7 @@ async fn slow_posts_and_rate_limited_reactions_do_not_break_deadlines_or_lose_an
 /// call is idempotent) and the interview starts as usual.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_thread_member_add_is_retried_and_the_interview_starts() {
-    let w = world().await;
+    let w = running(Options::default()).await;
     let route = "/channels/{id}/thread-members/{id}";
     w.discord.inject_fault(
         "PUT",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bar_raiser::clock::ManualClock;
 
 use super::bot::{start_instant, TestBot};
-use super::discord::{FakeDiscord, MessageView};
+use super::discord::{FakeDiscord, MessageView, Options};
 
 pub const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
     mid-size fintech, and checkout errors spiked to 8% right after a config push.";
@@ -27,7 +27,12 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    let discord = FakeDiscord::start().await;
+    world_with(Options::default()).await
+}
+
+/// The same world on an emulator started with `options`.
+pub async fn world_with(options: Options) -> World {
+    let discord = FakeDiscord::start_with(options).await;
     let guild = discord.add_guild("Career Club");
     let channel = discord.add_text_channel(guild, "practice");
     let alice = discord.add_user("alice");
@@ -39,6 +44,35 @@ pub async fn world() -> World {
         alice,
         data: tempfile::tempdir().expect("temp dir"),
         clock: Arc::new(ManualClock::new(start_instant())),
+    }
+}
+
+/// A world with alice and the bot already running in it, for the fault suites, which start the
+/// bot once and stop it by value (so the fields are plain, for partial moves).
+pub struct Running {
+    pub discord: FakeDiscord,
+    pub alice: u64,
+    pub channel: u64,
+    pub data: tempfile::TempDir,
+    pub bot: TestBot,
+}
+
+pub async fn running(options: Options) -> Running {
+    let World {
+        discord,
+        channel,
+        alice,
+        data,
+        clock,
+        ..
+    } = world_with(options).await;
+    let bot = TestBot::start(&discord, data.path(), clock).await;
+    Running {
+        discord,
+        alice,
+        channel,
+        data,
+        bot,
     }
 }
 
