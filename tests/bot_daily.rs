@@ -4,6 +4,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bar_raiser::clock::ManualClock;
 use bar_raiser::config::Config;
@@ -571,17 +572,27 @@ async fn a_crash_between_claim_and_record_neither_repeats_nor_loses_the_post() {
     bot.stop().await;
 }
 
+/// How long a test looks again for something the bot records right after Discord answered it:
+/// generous, because each record is a flushed write, and a fresh CI machine's disk can take
+/// hundreds of milliseconds per flush.
+const RECORDED_WITHIN: Duration = Duration::from_secs(20);
+
 /// Runs `/daily show` until its reply contains `needle` (the bot records a skip right after
 /// Discord's answer, so the first look may come a moment early).
 async fn show_until(discord: &FakeDiscord, server: &Server, channel: u64, needle: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..50 {
-        last = command(discord, server.admin, channel, "daily show", json!({})).await;
+    let deadline = tokio::time::Instant::now() + RECORDED_WITHIN;
+    loop {
+        let last = command(discord, server.admin, channel, "daily show", json!({})).await;
         if last.contains(needle) {
             return last;
         }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "/daily show never said {needle:?} within {RECORDED_WITHIN:?}; last reply: {last}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("/daily show never said {needle:?}; last reply: {last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -691,14 +702,17 @@ async fn feedback_until(
     date: &str,
     needle: &str,
 ) -> String {
-    let mut last = String::new();
-    for _ in 0..30 {
-        last = get_feedback(discord, user, post, date).await;
+    let deadline = tokio::time::Instant::now() + RECORDED_WITHIN;
+    loop {
+        let last = get_feedback(discord, user, post, date).await;
         if last.contains(needle) {
             return last;
         }
+        if tokio::time::Instant::now() > deadline {
+            panic!("the feedback never said {needle:?} within {RECORDED_WITHIN:?}; last: {last}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the feedback never said {needle:?}; last: {last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
