@@ -61,6 +61,10 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
         follow_up.custom_ids().contains(&solo_id("done", w.alice)),
         "the follow-up has a Done button"
     );
+    assert_eq!(
+        follow_up.id, feedback.id,
+        "feedback and follow-up share one message: one call of the REST budget, not two"
+    );
 
     // The follow-up answer adds the result; Done again re-analyses the whole answer.
     let result = w.discord.send_message(thread, w.alice, RESULT);
@@ -75,6 +79,7 @@ async fn a_full_interview_in_a_private_thread_with_a_follow_up_rescored() {
         .discord
         .wait_for_message(thread, |m| m.all_text().contains("Bar-raiser follow-up 2"))
         .await;
+    assert_eq!(follow_up_2.id, second.id, "one followup carries both");
     // A typed "done" is answered in the channel; the Done click by followups of the click
     // (exempt from the global REST limit), visible to everyone in the thread.
     assert_eq!(feedback.interaction_id, None);

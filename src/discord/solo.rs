@@ -473,18 +473,18 @@ async fn perform(
             }
             Effect::Feedback { report, follow_up } => {
                 let question = data.bank.question(&before.session.question_id);
-                let mut result = out
-                    .cards(render::feedback_cards(&report, question), vec![])
-                    .await;
-                if let (Ok(()), Some(follow_up)) = (&result, follow_up) {
-                    let number = before.session.follow_ups.len() + 1;
-                    result = out
-                        .cards(
-                            vec![render::follow_up_card(&follow_up, number)],
-                            controls(user, false),
-                        )
-                        .await;
-                }
+                // The feedback and the follow-up question go together, in as few messages as
+                // Discord's embed limits allow: each message is a call of the REST budget.
+                let mut cards = render::feedback_cards(&report, question);
+                let components = match follow_up {
+                    Some(follow_up) => {
+                        let number = before.session.follow_ups.len() + 1;
+                        cards.push(render::follow_up_card(&follow_up, number));
+                        controls(user, false)
+                    }
+                    None => vec![],
+                };
+                let result = out.cards(cards, components).await;
                 if result.is_err() {
                     // The attempt is stored; say so, so the person does not think it lost.
                     let notice = "I could not post all of your feedback here (Discord \
