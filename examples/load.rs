@@ -868,6 +868,13 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
     // rate-limit documentation). They are counted apart.
     let rest_calls = calls.iter().filter(|c| c.bound_to_global_limit).count();
     let exempt_calls = calls.len() - rest_calls;
+    // Where the budget goes: the calls bound to the global limit per method and route.
+    let mut by_route = std::collections::BTreeMap::<String, usize>::new();
+    for call in calls.iter().filter(|c| c.bound_to_global_limit) {
+        *by_route
+            .entry(format!("{} {}", call.method, call.route))
+            .or_default() += 1;
+    }
     let rest_span = calls
         .iter()
         .filter(|c| c.bound_to_global_limit)
@@ -912,6 +919,7 @@ async fn interview_run(bot: &Path, args: &Args) -> Result<Value, String> {
         "interactions_acked_within_3s": acked_in_time,
         "interactions_acked_within_3s_pct": round1(100.0 * acked_in_time as f64 / interactions.len().max(1) as f64),
         "rest_calls_not_exempt": rest_calls,
+        "rest_calls_not_exempt_by_route": by_route,
         "rest_calls_per_s_average": round1(rest_calls as f64 / rest_span.max(1e-9)),
         "max_rest_calls_in_any_1s": discord.max_calls_per_second(),
         "interaction_endpoint_calls_exempt": exempt_calls,

@@ -8,12 +8,18 @@
 //! [`CALLS_PER_SECOND`] grants in any sliding second, so tasks that wake late together (a busy
 //! machine stalls timers) cannot burst.
 //!
-//! Two lanes share the budget:
-//! - replies (questions, feedback, thread set-up, closing words) wait for the next evenly spaced
-//!   slot, first come first served, so nothing a person waits for is ever dropped;
+//! Three lanes share the budget, in this order of precedence:
+//! - replies to people in a conversation with the bot (feedback, follow-up questions, closing
+//!   words, daily posts) wait for the next evenly spaced slot, first come first served, so
+//!   nothing a person waits for is ever dropped;
 //! - acknowledgements of collected messages (the ✅ reaction) only use slots no reply wants.
 //!   While replies take the whole budget they wait, coalesced to the newest message per person,
-//!   and go out as soon as there is room.
+//!   and go out as soon as there is room;
+//! - openings of new work (a new interview's thread and first question: calls made inside
+//!   [`opening`]) take the spare slots acknowledgements leave. When more people want the bot than
+//!   the budget carries, those already in an interview are answered first and newcomers wait
+//!   their turn (their command is acknowledged at once; interaction callbacks are exempt), instead
+//!   of everyone waiting on everyone.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -37,6 +43,21 @@ struct PendingAck {
     message: u64,
 }
 
+tokio::task_local! {
+    /// Set while a task makes the calls of new work: its slots come from the opening lane.
+    static OPENING: ();
+}
+
+/// Runs `work` with its budgeted calls in the opening lane (see the module docs): for calls that
+/// start something new rather than answer someone already waiting.
+pub async fn opening<F: std::future::Future>(work: F) -> F::Output {
+    OPENING.scope((), work).await
+}
+
+fn in_opening() -> bool {
+    OPENING.try_with(|_| ()).is_ok()
+}
+
 #[derive(Default)]
 struct AckQueue {
     /// Users in the order their first pending acknowledgement arrived.
@@ -56,6 +77,9 @@ pub struct Outbound {
     /// Calls let through since start: the tests compare it with what Discord saw.
     total: std::sync::atomic::AtomicU64,
     acks: Mutex<AckQueue>,
+    /// Calls of new work waiting for a spare slot, oldest first.
+    openings: Mutex<VecDeque<tokio::sync::oneshot::Sender<()>>>,
+    /// Wakes the spare-slot lanes (acknowledgements and openings).
     acks_waiting: tokio::sync::Notify,
 }
 
@@ -68,13 +92,17 @@ impl Outbound {
             cap: calls_per_second.max(1) as usize,
             total: std::sync::atomic::AtomicU64::new(0),
             acks: Mutex::new(AckQueue::default()),
+            openings: Mutex::new(VecDeque::new()),
             acks_waiting: tokio::sync::Notify::new(),
         }
     }
 
-    /// Waits for this reply's slot. Call once per REST call, right before making it (the
-    /// helpers in `rest.rs` do).
+    /// Waits for this call's slot: a reply's, or inside [`opening`] an opening's. Call once per
+    /// REST call, right before making it (the helpers in `rest.rs` do).
     pub async fn reply(&self) {
+        if in_opening() {
+            return self.opening_slot().await;
+        }
         let slot = self.reserve(Instant::now());
         tokio::time::sleep_until(slot).await;
         while let Err(wait) = self.grant(Instant::now()) {
@@ -162,25 +190,76 @@ impl Outbound {
         self.acks_waiting.notify_one();
     }
 
+    /// Waits for a spare slot left by replies and acknowledgements (granted by
+    /// [`Outbound::run_acknowledgements`], which hands them out oldest first).
+    async fn opening_slot(&self) {
+        let (granted, wait) = tokio::sync::oneshot::channel();
+        {
+            let mut openings = self.openings.lock().unwrap_or_else(|e| e.into_inner());
+            let acks_queued = !self
+                .acks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .order
+                .is_empty();
+            // Nobody ahead and room in the budget: go at once.
+            if openings.is_empty() && !acks_queued && self.spare_slot(Instant::now()).is_ok() {
+                return;
+            }
+            openings.push_back(granted);
+        }
+        self.acks_waiting.notify_one();
+        // The sender only goes away with the budget itself (the bot is stopping): go ahead.
+        let _ = wait.await;
+    }
+
+    /// Whether anything waits for a spare slot.
+    fn spare_wanted(&self) -> bool {
+        let acks = !self
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .order
+            .is_empty();
+        acks || self
+            .openings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|waiter| !waiter.is_closed())
+    }
+
+    /// Gives a granted spare slot to the oldest opening still waiting; false when none is.
+    fn hand_to_opening(&self) -> bool {
+        let mut openings = self.openings.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(waiter) = openings.pop_front() {
+            if waiter.send(()).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
     fn next_ack(&self) -> Option<PendingAck> {
         let mut queue = self.acks.lock().unwrap_or_else(|e| e.into_inner());
         let user = queue.order.pop_front()?;
         queue.newest.remove(&user)
     }
 
-    /// Sends queued acknowledgements in spare slots, until the bot stops.
+    /// Hands out spare slots until the bot stops: to queued acknowledgements first, then to
+    /// openings of new work.
     pub async fn run_acknowledgements(self: Arc<Self>) {
         loop {
             self.acks_waiting.notified().await;
-            loop {
-                if self.acks.lock().map(|q| q.order.is_empty()).unwrap_or(true) {
-                    break;
-                }
+            while self.spare_wanted() {
                 while let Err(wait) = self.spare_slot(Instant::now()) {
                     tokio::time::sleep(wait.max(self.interval)).await;
                 }
                 if let Some(ack) = self.next_ack() {
                     tokio::spawn(react(ack));
+                } else if !self.hand_to_opening() {
+                    // Its waiter left meanwhile: the slot goes unused, the budget is not exceeded.
+                    tracing::trace!("a spare slot found nobody waiting");
                 }
             }
         }
@@ -252,6 +331,67 @@ mod tests {
             "no spare slot while the second is full"
         );
         assert_eq!(full.granted_total(), 2);
+    }
+
+    /// Calls go to a closed local port: nothing leaves the machine.
+    fn offline_http() -> Arc<serenity::Http> {
+        Arc::new(
+            serenity::HttpBuilder::new("test")
+                .proxy("http://127.0.0.1:9")
+                .ratelimiter_disabled(true)
+                .build(),
+        )
+    }
+
+    /// Virtual time (tokio's paused clock): the instants below are exact, not measured.
+    #[tokio::test(start_paused = true)]
+    async fn openings_take_only_slots_replies_and_acknowledgements_leave() {
+        let pace = Arc::new(Outbound::new(50));
+        tokio::spawn(pace.clone().run_acknowledgements());
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        // Replies hold the schedule until t0 + 100 ms; a ✅ is queued behind them.
+        for _ in 0..5 {
+            pace.reserve(t0);
+        }
+        pace.acknowledge(&offline_http(), 1, 10, 100);
+        let opening = tokio::spawn({
+            let pace = pace.clone();
+            async move {
+                opening(pace.reply()).await;
+                let acks_left = !pace.acks.lock().expect("lock").order.is_empty();
+                (Instant::now(), acks_left)
+            }
+        });
+        // A reply asked for after the opening still goes first.
+        tokio::time::sleep(ms(1)).await;
+        pace.reply().await;
+        let reply_at = Instant::now() - t0;
+        let (opened_at, acks_left) = opening.await.expect("the opening finishes");
+        assert_eq!(
+            reply_at,
+            ms(100),
+            "the reply takes the next slot of the schedule"
+        );
+        assert!(!acks_left, "the queued ✅ went before the opening");
+        assert_eq!(
+            opened_at - t0,
+            ms(140),
+            "after the reply (100 ms) and the ✅ (120 ms)"
+        );
+        assert_eq!(pace.granted_total(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_opening_goes_at_once_when_nothing_waits() {
+        let pace = Outbound::new(50);
+        let t0 = Instant::now();
+        opening(pace.reply()).await;
+        assert_eq!(Instant::now(), t0);
+        assert_eq!(pace.granted_total(), 1);
+        // Without the opening lane the same call is an ordinary reply.
+        pace.reply().await;
+        assert_eq!(pace.granted_total(), 2);
     }
 
     #[test]

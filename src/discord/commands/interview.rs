@@ -3,6 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::super::data::{no_pings, Context, Error};
+use super::super::pace;
 use super::super::render;
 use super::super::reply;
 use super::super::solo::{self, Origin, SoloState};
@@ -90,7 +91,8 @@ pub async fn start(
     };
 
     let http = ctx.serenity_context().http.clone();
-    let (channel_id, thread, note) = place_for(ctx).await?;
+    // New work: its calls wait behind people already in an interview (see `pace.rs`).
+    let (channel_id, thread, note) = pace::opening(place_for(ctx)).await?;
     let now = data.clock.now();
     let session = SoloSession::start(
         format!("solo-{user}-{}", now.as_millisecond()),
@@ -126,13 +128,13 @@ pub async fn start(
 
     let intro = format!("<@{user}>, here is your question.");
     let card = render::question_card(&data.bank, chosen, &intro);
-    if let Err(err) = solo::send_cards(
+    if let Err(err) = pace::opening(solo::send_cards(
         &http,
         &data.outbound,
         channel_id,
         vec![card],
         solo::controls(user, true),
-    )
+    ))
     .await
     {
         // Without the question there is no interview: undo it so the next start is clean.
