@@ -963,12 +963,15 @@ fn sent_span(discord: &FakeDiscord, sent: &[Sent]) -> f64 {
 /// - interactions (slash commands, buttons, select menus, modal submits) → their callback;
 /// - answer messages → the ✅ reaction on that message. The ✅ is deliberately coalesced: at
 ///   most one per person per second (a trailing one on the newest message of a burst), and only
-///   in slots of the 45/s REST budget no reply wants. A message whose ✅ went to a newer message
+///   in slots of the 40/s REST budget no reply wants. A message whose ✅ went to a newer message
 ///   has no call of its own; those are counted apart, and a second figure measures every answer
 ///   message to the first ✅ on it or a newer message of that channel;
 /// - "done" messages → the first call in their channel after the dispatch (reading the channel
 ///   for messages the done overtook, else the feedback itself), and apart from that the delay to
-///   the feedback post.
+///   the feedback post;
+/// - and where the waiting goes when the budget is full: `/interview start` → its "ready" reply,
+///   sent after the thread is open and the question posted (calls of the opening lane, which
+///   wait behind people already in an interview).
 fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Value {
     let dispatched: HashMap<u64, Instant> = discord
         .dispatches()
@@ -1018,6 +1021,7 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     let mut covering: Vec<f64> = Vec::new();
     let mut done_to_feedback: Vec<f64> = Vec::new();
     let mut click_to_followup: Vec<f64> = Vec::new();
+    let mut start_to_ready: Vec<f64> = Vec::new();
     let mut coalesced = 0usize;
     let mut never_acknowledged = 0usize;
     let mut unanswered = 0usize;
@@ -1027,10 +1031,13 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
             continue;
         };
         let since = |t: Instant| ms(t.saturating_duration_since(at));
-        if s.kind == Kind::Click {
+        if matches!(s.kind, Kind::Click | Kind::Start) {
             let token = discord.interaction(s.id).map(|i| i.token);
             if let Some(t) = token.and_then(|token| followups.get(token.as_str()).copied()) {
-                click_to_followup.push(since(t));
+                match s.kind {
+                    Kind::Click => click_to_followup.push(since(t)),
+                    _ => start_to_ready.push(since(t)),
+                }
             }
         }
         let first = if s.kind.is_interaction() {
@@ -1086,6 +1093,10 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     out.insert(
         "solo button click → its first followup (Done: the feedback)".into(),
         percentiles(&mut click_to_followup),
+    );
+    out.insert(
+        "/interview start → \"ready\" reply (thread opened, question posted)".into(),
+        percentiles(&mut start_to_ready),
     );
     out.insert(
         "answer messages acknowledged by a later reaction".into(),
