@@ -74,13 +74,32 @@ async fn a_reply_that_cannot_be_delivered_is_owned_up_to() {
     let interaction = w
         .discord
         .slash_command(w.alice, w.channel, "history", json!({}));
-    let note = w.discord.wait_for_reply(interaction).await;
-    assert!(
-        note.content.contains("Discord did not take my reply"),
-        "{}",
-        note.content
-    );
+    let note = w
+        .discord
+        .wait_until("the note that the reply was not delivered", |d| {
+            replies(d, interaction)
+                .into_iter()
+                .find(|m| m.content.contains("Discord did not take my reply"))
+        })
+        .await;
     assert!(note.is_ephemeral());
+    // Owned up to, that is the end of it: no further edit of the original response (it would
+    // bring an apology saying the command could not finish, which is not true).
+    let more = w
+        .discord
+        .try_wait_until(std::time::Duration::from_millis(500), |d| {
+            (calls(d, mark, "PATCH", EDIT_ORIGINAL).0 > 3 || replies(d, interaction).len() > 1)
+                .then_some(())
+        })
+        .await;
+    assert!(
+        more.is_none(),
+        "after the note: {:?}",
+        replies(&w.discord, interaction)
+            .iter()
+            .map(|m| m.content.clone())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(calls(&w.discord, mark, "PATCH", EDIT_ORIGINAL), (3, 3));
     w.discord.assert_clean();
     w.bot.stop().await;

@@ -47,15 +47,20 @@ pub async fn send(ctx: Context<'_>, reply: poise::CreateReply) -> Result<(), Err
             ctx.set_invocation_data(OriginalFilled).await;
             Ok(())
         }
-        Err(err) => {
-            tell_undelivered(ctx).await;
-            Err(err.into())
+        // Owned up to: the command's work is done and the person knows the reply is missing.
+        // Passing the error on would have the error handler edit the original response once
+        // more, with an apology saying the command could not finish, which is not true.
+        Err(err) if tell_undelivered(ctx).await => {
+            tracing::warn!("a command's reply was not delivered (the person was told): {err}");
+            Ok(())
         }
+        Err(err) => Err(err.into()),
     }
 }
 
 /// A short follow-up saying the reply did not get through, if Discord takes that at least.
-async fn tell_undelivered(ctx: Context<'_>) {
+/// Returns whether it did.
+async fn tell_undelivered(ctx: Context<'_>) -> bool {
     let note = poise::CreateReply::default()
         .content(
             "Discord did not take my reply just now, so you may not see what you asked for. \
@@ -67,7 +72,8 @@ async fn tell_undelivered(ctx: Context<'_>) {
         ctx.send(note.clone()).await.map(|_| ())
     })
     .await;
-    if let Err(err) = sent {
+    if let Err(err) = &sent {
         tracing::warn!("could not tell the person their reply was not delivered: {err}");
     }
+    sent.is_ok()
 }
