@@ -11,6 +11,9 @@ use super::{
     RecordedCall, Violation,
 };
 
+/// How often a wait looks again when nothing changed in the emulator.
+const RECHECK_EVERY: Duration = Duration::from_millis(20);
+
 impl FakeDiscord {
     // ----- inspection -----------------------------------------------------------------------
 
@@ -313,6 +316,10 @@ impl FakeDiscord {
 
     /// Like `wait_until` with its own timeout, but None instead of a panic (to show that
     /// something does NOT happen, or to retry).
+    ///
+    /// `check` runs again on every change in the emulator and at least every
+    /// [`RECHECK_EVERY`]: a condition may also read what the emulator does not see (the bot's
+    /// store), which the bot may write after its last call to Discord.
     pub async fn try_wait_until<T>(
         &self,
         timeout: Duration,
@@ -325,12 +332,13 @@ impl FakeDiscord {
             if let Some(found) = check(self) {
                 return Some(found);
             }
-            if tokio::time::timeout_at(deadline, rx.changed())
-                .await
-                .is_err()
-            {
-                return check(self);
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return None;
             }
+            let wake = deadline.min(now + RECHECK_EVERY);
+            // A timeout here only means nothing changed in the emulator: look again.
+            let _ = tokio::time::timeout_at(wake, rx.changed()).await;
         }
     }
 

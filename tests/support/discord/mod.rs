@@ -62,6 +62,7 @@
 //! once edited, or a followup),
 //! `wait_for_message(channel, |m| ..)`, `wait_for_message_anywhere(|m| ..)`, `wait_connected()`,
 //! `wait_until(what, |d| ..)`, `try_wait_until(timeout, |d| ..) -> Option` (no panic).
+//! A wait re-checks on every emulator change and every 20 ms (a check may read the bot's store).
 //!
 //! # Inspecting
 //! `calls()`, `calls_since(mark)`, `calls_matching(|c| ..)`, `messages_in(channel)`, `all_messages()`, `message(id)`,
