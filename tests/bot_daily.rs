@@ -12,7 +12,7 @@ use bar_raiser::daily::{parse_time, DailySettings, POST_MARKERS};
 use bar_raiser::store::{Mode, Store, UserKey};
 use jiff::Timestamp;
 use serde_json::json;
-use support::bot::{open_store, start_instant, TestBot};
+use support::bot::{open_store, start_instant, TestBot, STORED_WITHIN};
 use support::discord::{perms, FakeDiscord, Fault, MessageView};
 
 const SITUATION: &str = "Last spring I was the on-call engineer for the payments API at a \
@@ -921,9 +921,12 @@ async fn removed_from_a_server_its_daily_stops_and_stays_off_after_a_restart() {
             .expect("read settings")
             .and_then(|s| s["daily"]["schedule"]["enabled"].as_bool())
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + STORED_WITHIN;
     while enabled(&*bot.store, main.guild) != Some(false) {
-        assert!(std::time::Instant::now() < deadline, "never turned off");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never turned off within {STORED_WITHIN:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(enabled(&*bot.store, other.guild), Some(true));

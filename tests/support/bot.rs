@@ -24,6 +24,15 @@ pub struct TestBot {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// How long a test waits for something the bot stores: as long as the emulator waits for a
+/// call (its default `wait_timeout`), since every write is a flushed one and a fresh CI
+/// machine's disk, shared with parallel test binaries, can take seconds over a few of them.
+pub const STORED_WITHIN: Duration = Duration::from_secs(30);
+
+/// How long a graceful stop may take (shards closed, store flushed) before the test fails
+/// saying so, instead of failing later on a store still locked by the bot.
+const STOPPED_WITHIN: Duration = Duration::from_secs(60);
+
 /// 2026-11-29 10:00 UTC, the instant every test starts at.
 pub fn start_instant() -> jiff::Timestamp {
     "2026-11-29T10:00:00Z".parse().expect("valid instant")
@@ -124,7 +133,7 @@ impl TestBot {
         what: &str,
         check: impl Fn(Option<&serde_json::Value>) -> bool,
     ) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + STORED_WITHIN;
         loop {
             let state = self.session(user);
             if check(state.as_ref()) {
@@ -144,7 +153,11 @@ impl TestBot {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+            let stopped = tokio::time::timeout(STOPPED_WITHIN, task).await;
+            assert!(
+                stopped.is_ok(),
+                "the bot did not stop within {STOPPED_WITHIN:?} of the shutdown signal"
+            );
         }
     }
 
