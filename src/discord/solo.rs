@@ -725,15 +725,28 @@ mod acknowledgement_tests {
         )
     }
 
-    /// Lets spawned tasks run until `done` holds (bounded, so a broken bot fails the test).
-    async fn settle_until(done: impl Fn() -> bool) -> bool {
-        for _ in 0..200 {
+    /// Lets spawned tasks run until `done` holds or `within` has passed (so a broken bot fails
+    /// the test).
+    async fn settle_within(within: Duration, done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
             if done() {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         done()
+    }
+
+    /// The ✅ that must NOT go out: a short look is enough (a wrong one comes at once).
+    async fn settle_until(done: impl Fn() -> bool) -> bool {
+        settle_within(Duration::from_secs(1), done).await
+    }
+
+    /// The ✅ that must go out: waited for generously, since a slow machine (CPU starved by
+    /// parallel test binaries, a slow disk under the store) can take seconds.
+    async fn eventually(done: impl Fn() -> bool) -> bool {
+        settle_within(Duration::from_secs(20), done).await
     }
 
     #[tokio::test]
@@ -753,10 +766,10 @@ mod acknowledgement_tests {
         );
         // Another person is not held up by it.
         acknowledge(&data, &http, 8, channel, 102);
-        assert!(settle_until(|| data.outbound.granted_total() == 1).await);
+        assert!(eventually(|| data.outbound.granted_total() == 1).await);
         drop(older);
         assert!(
-            settle_until(|| data.outbound.granted_total() == 2).await,
+            eventually(|| data.outbound.granted_total() == 2).await,
             "the ✅ did not go out once the older message was stored"
         );
     }
@@ -769,7 +782,7 @@ mod acknowledgement_tests {
         tokio::spawn(data.outbound.clone().run_acknowledgements());
         let (user, channel) = (7, 70);
         acknowledge(&data, &http, user, channel, 100);
-        assert!(settle_until(|| data.outbound.granted_total() == 1).await);
+        assert!(eventually(|| data.outbound.granted_total() == 1).await);
         // Within the throttle window: 102 is pending for the trailing ✅; 101 arrives late and
         // is still being stored when the window ends.
         let late = data.receiving.enter(channel, user, 101);
@@ -786,7 +799,7 @@ mod acknowledgement_tests {
         );
         drop(late);
         assert!(
-            settle_until(|| data.outbound.granted_total() == 2).await,
+            eventually(|| data.outbound.granted_total() == 2).await,
             "the trailing ✅ did not go out once the older message was stored"
         );
     }
