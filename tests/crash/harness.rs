@@ -185,8 +185,8 @@ pub fn kill(mut child: Child) {
     child.wait().expect("reap the bot");
 }
 
-/// A graceful stop: SIGTERM, then the exit status (None when it did not stop within 20 s, in
-/// which case it is killed).
+/// A graceful stop: SIGTERM, then the exit status (None when it did not stop within 60 s, in
+/// which case it is killed; generous, since the stop flushes the store on a possibly slow disk).
 pub async fn terminate(mut child: Child) -> Option<std::process::ExitStatus> {
     let pid = child.id().to_string();
     let status = Command::new("kill")
@@ -194,7 +194,7 @@ pub async fn terminate(mut child: Child) -> Option<std::process::ExitStatus> {
         .status()
         .expect("send SIGTERM");
     assert!(status.success(), "kill -TERM {pid} failed");
-    let exit = poll(Duration::from_secs(20), || child.try_wait().ok().flatten()).await;
+    let exit = poll(Duration::from_secs(60), || child.try_wait().ok().flatten()).await;
     if exit.is_none() {
         kill(child);
     }
