@@ -269,6 +269,29 @@ async fn done_right_after_a_message_includes_that_message() {
     w.bot.stop().await;
 }
 
+/// A Done that comes before an edit's MESSAGE_UPDATE (an edit that overtook its own message
+/// waits a moment before it is applied, so a quick Done can pass it): the analysis and the
+/// stored answer have the edited text, which Discord already shows. Found as a flake of
+/// `an_edit_right_after_its_message_is_never_lost` below on a loaded machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_done_before_an_edit_arrives_still_gets_the_edited_text() {
+    let w = running(Options::default()).await;
+    let thread = start(&w).await;
+    let first = w.discord.send_message(thread, w.alice, PARTS[0]);
+    wait_acked(&w.discord, first).await;
+    let draft = w
+        .discord
+        .send_message(thread, w.alice, "first draft of my task");
+    wait_acked(&w.discord, draft).await;
+    w.discord.edit_message_held(draft, PARTS[1]);
+    done_and_feedback(&w, thread).await;
+    // The event arrives after all: applied again, it changes nothing.
+    w.discord.deliver_edit(draft);
+    let answer = stored_answer(w).await;
+    assert_each_once(&answer, &PARTS[..2]);
+    assert!(!answer.contains("first draft"), "{answer}");
+}
+
 /// A message edited right after it was sent: the MESSAGE_UPDATE can overtake the MESSAGE_CREATE
 /// (serenity runs each event in its own task). The answer must hold every edited text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -234,10 +234,11 @@ pub async fn drive_answering(
 }
 
 /// Before a Done, reads the interview's channel for the owner's messages written before it
-/// that have not been collected: serenity handles each gateway event in its own task, so a Done
-/// can overtake the last messages of a burst. Snowflake ids order them; `before` is the id of
-/// the Done itself (its message, click or command). A failed read only means this check is
-/// skipped.
+/// that have not been collected, or whose edit has not been applied: serenity handles each
+/// gateway event in its own task, so a Done can overtake the last messages of a burst, and an
+/// edit that overtook its own message waits a moment before it is applied. Snowflake ids order
+/// them; `before` is the id of the Done itself (its message, click or command). A failed read
+/// only means this check is skipped.
 pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: u64, before: u64) {
     let Some(slot) = data.solo.existing(user) else {
         return;
@@ -279,12 +280,23 @@ pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: 
             {
                 continue;
             }
-            let event = Event::Message {
-                id,
-                text: message.content.clone(),
-            };
-            if let Err(err) = drive(data, http, user, event, Origin::Channel(channel)).await {
-                tracing::warn!(user, channel, "could not collect a missed message: {err}");
+            // What Discord shows now: collected if it was missed, its text brought up to date
+            // if it was collected before an edit (each a no-op otherwise). Empty content means
+            // it cannot be read (no Message Content intent), which must not erase what was.
+            if message.content.trim().is_empty() {
+                continue;
+            }
+            let text = message.content.clone();
+            for event in [
+                Event::Message {
+                    id,
+                    text: text.clone(),
+                },
+                Event::Edit { id, text },
+            ] {
+                if let Err(err) = drive(data, http, user, event, Origin::Channel(channel)).await {
+                    tracing::warn!(user, channel, "could not collect a missed message: {err}");
+                }
             }
         }
         if page.len() < usize::from(PAGE) {

@@ -111,17 +111,33 @@ impl FakeDiscord {
 
     /// The author edits a message (MESSAGE_UPDATE with the full message).
     pub fn edit_message(&self, message: u64, content: &str) {
-        let guild = {
-            let mut core = self.shared.core();
-            let m = core
-                .world
-                .messages
-                .get_mut(&message)
-                .unwrap_or_else(|| panic!("edit_message: unknown message {message}"));
-            m.content = content.to_string();
-            m.edited_at = Some(model::iso_time(model::now_unix_ms()));
-            m.guild_id
-        };
+        let guild = self.edit_message_held(message, content);
+        self.dispatch_message_event("MESSAGE_UPDATE", message, guild);
+    }
+
+    /// The author edits a message, but its MESSAGE_UPDATE is still on its way: reads already
+    /// show the new content; `deliver_edit` sends the event. Returns the message's guild.
+    pub fn edit_message_held(&self, message: u64, content: &str) -> Option<u64> {
+        let mut core = self.shared.core();
+        let m = core
+            .world
+            .messages
+            .get_mut(&message)
+            .unwrap_or_else(|| panic!("edit_message: unknown message {message}"));
+        m.content = content.to_string();
+        m.edited_at = Some(model::iso_time(model::now_unix_ms()));
+        m.guild_id
+    }
+
+    /// Sends the MESSAGE_UPDATE of an edit made with `edit_message_held`.
+    pub fn deliver_edit(&self, message: u64) {
+        let guild = self
+            .shared
+            .core()
+            .world
+            .messages
+            .get(&message)
+            .and_then(|m| m.guild_id);
         self.dispatch_message_event("MESSAGE_UPDATE", message, guild);
     }
 

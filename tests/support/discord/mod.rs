@@ -39,6 +39,7 @@
 //!
 //! # Driving the bot (gateway dispatches; sync, return the new id)
 //! `send_message(channel, user, content)`, `edit_message(id, content)`, `delete_message(id)`,
+//! `edit_message_held(id, content)` + `deliver_edit(id)` (an edit whose event comes late),
 //! `slash_command(user, channel, "interview start", options)` where options is either
 //! `json!({"lp": "ownership"})` or Discord's array form; option types are filled in from the
 //! command the bot registered (unknown commands/options panic), `autocomplete(user, channel,
