@@ -16,11 +16,10 @@
 //!   While replies take the whole budget they wait, coalesced to the newest message per person,
 //!   and go out as soon as there is room;
 //! - openings of new work (a new interview's thread and first question: calls made inside
-//!   [`opening`]) share the spare slots with acknowledgements, turn about when both wait. When
-//!   more people want the bot than the budget carries, those already in an interview are
-//!   answered first and newcomers wait their turn (their command is acknowledged at once;
-//!   interaction callbacks are exempt), instead of everyone waiting on everyone; taking turns
-//!   keeps a stream of ✅ from holding a newcomer's question back for long.
+//!   [`opening`]) take the spare slots acknowledgements leave. When more people want the bot than
+//!   the budget carries, those already in an interview are answered first and newcomers wait
+//!   their turn (their command is acknowledged at once; interaction callbacks are exempt), instead
+//!   of everyone waiting on everyone.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -247,36 +246,22 @@ impl Outbound {
         queue.newest.remove(&user)
     }
 
-    /// Hands out spare slots until the bot stops: to queued acknowledgements and openings of
-    /// new work, turn about when both wait (an acknowledgement first).
+    /// Hands out spare slots until the bot stops: to queued acknowledgements first, then to
+    /// openings of new work.
     pub async fn run_acknowledgements(self: Arc<Self>) {
-        let mut opening_next = false;
         loop {
             self.acks_waiting.notified().await;
             while self.spare_wanted() {
                 while let Err(wait) = self.spare_slot(Instant::now()) {
                     tokio::time::sleep(wait.max(self.interval)).await;
                 }
-                let handed = (opening_next && self.hand_to_opening())
-                    || self.send_next_ack()
-                    || self.hand_to_opening();
-                opening_next = !opening_next;
-                if !handed {
+                if let Some(ack) = self.next_ack() {
+                    tokio::spawn(react(ack));
+                } else if !self.hand_to_opening() {
                     // Its waiter left meanwhile: the slot goes unused, the budget is not exceeded.
                     tracing::trace!("a spare slot found nobody waiting");
                 }
             }
-        }
-    }
-
-    /// Sends the next queued acknowledgement in a granted slot; false when none is queued.
-    fn send_next_ack(&self) -> bool {
-        match self.next_ack() {
-            Some(ack) => {
-                tokio::spawn(react(ack));
-                true
-            }
-            None => false,
         }
     }
 }
@@ -395,36 +380,6 @@ mod tests {
             "after the reply (100 ms) and the ✅ (120 ms)"
         );
         assert_eq!(pace.granted_total(), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn openings_and_acknowledgements_take_spare_slots_turn_about() {
-        let pace = Arc::new(Outbound::new(50));
-        tokio::spawn(pace.clone().run_acknowledgements());
-        let ms = Duration::from_millis;
-        let t0 = Instant::now();
-        pace.reserve(t0);
-        // Ten people's ✅ queued, then two openings: a stream of ✅ does not hold them back.
-        let http = offline_http();
-        for user in 1..=10 {
-            pace.acknowledge(&http, user, user * 10, user * 100);
-        }
-        let openings: Vec<_> = (0..2)
-            .map(|_| {
-                let pace = pace.clone();
-                tokio::spawn(async move {
-                    opening(pace.reply()).await;
-                    let acks_left = pace.acks.lock().expect("lock").order.len();
-                    (Instant::now() - t0, acks_left)
-                })
-            })
-            .collect();
-        let mut got = Vec::new();
-        for task in openings {
-            got.push(task.await.expect("an opening finishes"));
-        }
-        // Slots every 20 ms after the reply's at 0: ✅ 20, opening 40, ✅ 60, opening 80.
-        assert_eq!(got, vec![(ms(40), 9), (ms(80), 8)]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -91,7 +91,8 @@ pub async fn start(
     };
 
     let http = ctx.serenity_context().http.clone();
-    let (channel_id, thread, note) = place_for(ctx).await?;
+    // New work: its calls wait behind people already in an interview (see `pace.rs`).
+    let (channel_id, thread, note) = pace::opening(place_for(ctx)).await?;
     let now = data.clock.now();
     let session = SoloSession::start(
         format!("solo-{user}-{}", now.as_millisecond()),
@@ -127,13 +128,13 @@ pub async fn start(
 
     let intro = format!("<@{user}>, here is your question.");
     let card = render::question_card(&data.bank, chosen, &intro);
-    if let Err(err) = solo::send_cards(
+    if let Err(err) = pace::opening(solo::send_cards(
         &http,
         &data.outbound,
         channel_id,
         vec![card],
         solo::controls(user, true),
-    )
+    ))
     .await
     {
         // Without the question there is no interview: undo it so the next start is clean.
@@ -181,13 +182,9 @@ fn cannot_message_user(err: &serenity::Error) -> bool {
 
 /// Where a new interview goes: a private thread, else a public thread, else a DM; in a DM,
 /// right there. Returns the channel, whether it is a thread, and a note for the person.
-///
-/// Opening the place is the new interview's first budgeted call and goes in the opening lane
-/// (`pace.rs`): when the budget is full, people already in an interview are answered first.
-/// Once it is open, the person is in, and the rest of the set-up goes as ordinary replies.
 async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     let http = &ctx.serenity_context().http;
-    let outbound = &ctx.data().outbound;
+    let pace = &ctx.data().outbound;
     let here = ctx.channel_id();
     if ctx.guild_id().is_none() {
         return Ok((here.get(), false, String::new()));
@@ -200,11 +197,9 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         .kind(serenity::ChannelType::PrivateThread)
         .invitable(false)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
-    match pace::opening(outbound.open_thread(http, here, private)).await {
+    match pace.open_thread(http, here, private).await {
         Ok(thread) => {
-            outbound
-                .add_to_thread(http, thread.id, ctx.author().id)
-                .await?;
+            pace.add_to_thread(http, thread.id, ctx.author().id).await?;
             return Ok((thread.id.get(), true, String::new()));
         }
         Err(err) => tracing::info!("private thread not possible here: {err}"),
@@ -212,7 +207,7 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
     let public = serenity::CreateThread::new(name)
         .kind(serenity::ChannelType::PublicThread)
         .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
-    match pace::opening(outbound.open_thread(http, here, public)).await {
+    match pace.open_thread(http, here, public).await {
         Ok(thread) => {
             return Ok((
                 thread.id.get(),
@@ -224,14 +219,12 @@ async fn place_for(ctx: Context<'_>) -> Result<(u64, bool, String), Error> {
         }
         Err(err) => tracing::info!("public thread not possible here: {err}"),
     }
-    let dm = pace::opening(outbound.open_dm(http, ctx.author().id))
-        .await
-        .map_err(|_| {
-            Error::user(
+    let dm = pace.open_dm(http, ctx.author().id).await.map_err(|_| {
+        Error::user(
             "I can't open a thread in this channel and your DMs are closed to me. Ask an admin \
              to let me create threads here, or allow DMs from server members.",
         )
-        })?;
+    })?;
     Ok((
         dm.id.get(),
         false,
