@@ -991,10 +991,16 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
     let mut reads_or_posts: HashMap<u64, Vec<Instant>> = HashMap::new();
     // The first followup per interaction token (`/webhooks/{app}/{token}`).
     let mut followups: HashMap<&str, Instant> = HashMap::new();
+    // The first edit of the original response per token (a deferred command's reply).
+    let mut edited_originals: HashMap<&str, Instant> = HashMap::new();
     for c in calls {
         if c.method == "POST" && c.route.starts_with("/webhooks/") {
             if let Some(token) = c.path.split('/').nth(3) {
                 followups.entry(token).or_insert(c.at);
+            }
+        } else if c.method == "PATCH" && c.route.starts_with("/webhooks/") {
+            if let Some(token) = c.path.split('/').nth(3) {
+                edited_originals.entry(token).or_insert(c.at);
             }
         } else if c.path.starts_with("/interactions/") {
             if let Some(id) = c.id_after("interactions") {
@@ -1031,13 +1037,22 @@ fn latencies(discord: &FakeDiscord, sent: &[Sent], calls: &[RecordedCall]) -> Va
             continue;
         };
         let since = |t: Instant| ms(t.saturating_duration_since(at));
-        if matches!(s.kind, Kind::Click | Kind::Start) {
-            let token = discord.interaction(s.id).map(|i| i.token);
-            if let Some(t) = token.and_then(|token| followups.get(token.as_str()).copied()) {
-                match s.kind {
-                    Kind::Click => click_to_followup.push(since(t)),
-                    _ => start_to_ready.push(since(t)),
-                }
+        let token = || discord.interaction(s.id).map(|i| i.token);
+        if s.kind == Kind::Click {
+            if let Some(t) = token().and_then(|token| followups.get(token.as_str()).copied()) {
+                click_to_followup.push(since(t));
+            }
+        }
+        if s.kind == Kind::Start {
+            let ready = token().and_then(|token| {
+                let token = token.as_str();
+                edited_originals
+                    .get(token)
+                    .or_else(|| followups.get(token))
+                    .copied()
+            });
+            if let Some(t) = ready {
+                start_to_ready.push(since(t));
             }
         }
         let first = if s.kind.is_interaction() {
