@@ -196,14 +196,9 @@ impl Outbound {
         let (granted, wait) = tokio::sync::oneshot::channel();
         {
             let mut openings = self.openings.lock().unwrap_or_else(|e| e.into_inner());
-            let acks_queued = !self
-                .acks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .order
-                .is_empty();
             // Nobody ahead and room in the budget: go at once.
-            if openings.is_empty() && !acks_queued && self.spare_slot(Instant::now()).is_ok() {
+            if openings.is_empty() && !self.acks_queued() && self.spare_slot(Instant::now()).is_ok()
+            {
                 return;
             }
             openings.push_back(granted);
@@ -213,20 +208,24 @@ impl Outbound {
         let _ = wait.await;
     }
 
-    /// Whether anything waits for a spare slot.
-    fn spare_wanted(&self) -> bool {
-        let acks = !self
+    fn acks_queued(&self) -> bool {
+        !self
             .acks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .order
-            .is_empty();
-        acks || self
-            .openings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|waiter| !waiter.is_closed())
+            .is_empty()
+    }
+
+    /// Whether anything waits for a spare slot.
+    fn spare_wanted(&self) -> bool {
+        self.acks_queued()
+            || self
+                .openings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|waiter| !waiter.is_closed())
     }
 
     /// Gives a granted spare slot to the oldest opening still waiting; false when none is.

@@ -45,14 +45,16 @@ impl FakeDiscord {
     /// Sends MESSAGE_CREATE for a message made with `prepare_message`, carrying its current
     /// state (call it after `edit_message` to deliver an edit before its create).
     pub fn deliver_message(&self, message: u64) {
-        let guild = self
-            .shared
+        self.dispatch_message_event("MESSAGE_CREATE", message, self.guild_of_message(message));
+    }
+
+    fn guild_of_message(&self, message: u64) -> Option<u64> {
+        self.shared
             .core()
             .world
             .messages
             .get(&message)
-            .and_then(|m| m.guild_id);
-        self.dispatch_message_event("MESSAGE_CREATE", message, guild);
+            .and_then(|m| m.guild_id)
     }
 
     /// Puts a user's message in the world without dispatching it yet (see `deliver_message`).
@@ -131,14 +133,7 @@ impl FakeDiscord {
 
     /// Sends the MESSAGE_UPDATE of an edit made with `edit_message_held`.
     pub fn deliver_edit(&self, message: u64) {
-        let guild = self
-            .shared
-            .core()
-            .world
-            .messages
-            .get(&message)
-            .and_then(|m| m.guild_id);
-        self.dispatch_message_event("MESSAGE_UPDATE", message, guild);
+        self.dispatch_message_event("MESSAGE_UPDATE", message, self.guild_of_message(message));
     }
 
     /// The author deletes a message (MESSAGE_DELETE).
