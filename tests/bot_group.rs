@@ -61,6 +61,18 @@ async fn open_lobby(w: &World, options: serde_json::Value) -> (MessageView, u64)
     (lobby, thread)
 }
 
+/// The second user joins the lobby; returns once the lobby shows two people.
+async fn join_second(w: &World, lobby: &MessageView) {
+    w.discord
+        .click_button(w.users[1], lobby.id, &id("join", w.channel));
+    w.discord
+        .wait_until("two in the lobby", |d| {
+            d.message(lobby.id)
+                .filter(|m| m.all_text().contains("(2/8)"))
+        })
+        .await;
+}
+
 fn id(action: &str, channel: u64) -> String {
     format!("group:{action}:{channel}")
 }
@@ -300,13 +312,7 @@ async fn a_restart_mid_round_keeps_the_answers_and_the_timer_closes_the_round() 
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let (lobby, thread) = open_lobby(&w, json!({"rounds": 1, "answer_minutes": 5})).await;
     let (host, b) = (w.users[0], w.users[1]);
-    w.discord.click_button(b, lobby.id, &id("join", w.channel));
-    w.discord
-        .wait_until("two in the lobby", |d| {
-            d.message(lobby.id)
-                .filter(|m| m.all_text().contains("(2/8)"))
-        })
-        .await;
+    join_second(&w, &lobby).await;
     // A non-host cannot end it.
     let refused = w.discord.click_button(b, lobby.id, &id("end", w.channel));
     let response = w.discord.wait_for_interaction_response(refused).await;
@@ -355,13 +361,7 @@ async fn a_round_stored_but_never_posted_is_posted_after_a_restart() {
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let (lobby, thread) = open_lobby(&w, json!({"rounds": 2})).await;
     let (host, b) = (w.users[0], w.users[1]);
-    w.discord.click_button(b, lobby.id, &id("join", w.channel));
-    w.discord
-        .wait_until("two in the lobby", |d| {
-            d.message(lobby.id)
-                .filter(|m| m.all_text().contains("(2/8)"))
-        })
-        .await;
+    join_second(&w, &lobby).await;
     // Every message post fails while round 1 starts.
     w.discord
         .inject_fault("POST", "/channels/{id}/messages", 1000, Fault::Status(500));
@@ -408,13 +408,7 @@ async fn a_button_from_an_older_round_is_refused() {
     let bot = TestBot::start(&w.discord, w.data.path(), w.clock.clone()).await;
     let (lobby, thread) = open_lobby(&w, json!({"rounds": 2})).await;
     let (host, b) = (w.users[0], w.users[1]);
-    w.discord.click_button(b, lobby.id, &id("join", w.channel));
-    w.discord
-        .wait_until("two in the lobby", |d| {
-            d.message(lobby.id)
-                .filter(|m| m.all_text().contains("(2/8)"))
-        })
-        .await;
+    join_second(&w, &lobby).await;
     w.discord
         .click_button(host, lobby.id, &id("begin", w.channel));
     let first = wait_round(&w, thread, 1).await;

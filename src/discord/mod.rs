@@ -81,10 +81,7 @@ pub fn feedback_messages(
     report: &crate::analysis::Report,
     question: Option<&crate::bank::Question>,
 ) -> Vec<Vec<serenity::CreateEmbed>> {
-    render::pack(render::feedback_cards(report, question))
-        .iter()
-        .map(|cards| cards.iter().map(render::Card::to_embed).collect())
-        .collect()
+    render::embeds_per_message(render::feedback_cards(report, question))
 }
 
 /// The gateway intents the bot needs. MESSAGE_CONTENT is privileged: without it, answers typed

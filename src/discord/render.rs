@@ -107,6 +107,14 @@ pub fn pack(cards: Vec<Card>) -> Vec<Vec<Card>> {
     messages
 }
 
+/// The embeds of each message to send for `cards` (see [`pack`]).
+pub fn embeds_per_message(cards: Vec<Card>) -> Vec<Vec<serenity::CreateEmbed>> {
+    pack(cards)
+        .iter()
+        .map(|cards| cards.iter().map(Card::to_embed).collect())
+        .collect()
+}
+
 /// The question card posted when an interview starts or a question is skipped.
 pub fn question_card(bank: &Bank, question: &Question, intro: &str) -> Card {
     Card {

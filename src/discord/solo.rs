@@ -273,6 +273,23 @@ pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: 
             }
         };
         page.sort_by_key(|m| m.id);
+        // What the session already holds decides each message's event: one store read a page,
+        // not one per message and event.
+        let known: std::collections::BTreeMap<u64, Option<String>> = match current(data, user).await
+        {
+            Ok(Some(state)) => state
+                .session
+                .messages
+                .into_iter()
+                .map(|(id, text)| (id, Some(text)))
+                .chain(state.refused.into_iter().map(|id| (id, None)))
+                .collect(),
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(user, channel, "could not load the interview: {err}");
+                return;
+            }
+        };
         for message in &page {
             let id = message.id.get();
             after = after.max(id);
@@ -281,22 +298,19 @@ pub async fn collect_missed(data: &Arc<Data>, http: &Arc<serenity::Http>, user: 
                 continue;
             }
             // What Discord shows now: collected if it was missed, its text brought up to date
-            // if it was collected before an edit (each a no-op otherwise). Empty content means
-            // it cannot be read (no Message Content intent), which must not erase what was.
+            // if it was collected before an edit. Empty content means it cannot be read (no
+            // Message Content intent), which must not erase what was.
             if message.content.trim().is_empty() {
                 continue;
             }
             let text = message.content.clone();
-            for event in [
-                Event::Message {
-                    id,
-                    text: text.clone(),
-                },
-                Event::Edit { id, text },
-            ] {
-                if let Err(err) = drive(data, http, user, event, Origin::Channel(channel)).await {
-                    tracing::warn!(user, channel, "could not collect a missed message: {err}");
-                }
+            let event = match known.get(&id) {
+                None => Event::Message { id, text },
+                Some(Some(stored)) if *stored == text => continue,
+                Some(_) => Event::Edit { id, text },
+            };
+            if let Err(err) = drive(data, http, user, event, Origin::Channel(channel)).await {
+                tracing::warn!(user, channel, "could not collect a missed message: {err}");
             }
         }
         if page.len() < usize::from(PAGE) {
@@ -361,18 +375,42 @@ pub async fn send_cards(
     cards: Vec<Card>,
     components: Vec<serenity::CreateActionRow>,
 ) -> Result<(), serenity::Error> {
-    let messages = render::pack(cards);
-    let count = messages.len();
-    for (index, cards) in messages.into_iter().enumerate() {
+    for (embeds, last_components) in packed(cards, components) {
         let mut message = serenity::CreateMessage::new()
-            .embeds(cards.iter().map(Card::to_embed).collect())
+            .embeds(embeds)
             .allowed_mentions(no_pings());
-        if index + 1 == count && !components.is_empty() {
-            message = message.components(components.clone());
+        if let Some(components) = last_components {
+            message = message.components(components);
         }
         pace.post(http, channel, message).await?;
     }
     Ok(())
+}
+
+/// Cards as the embeds of each message to send, with `components` on the last one (when there
+/// are any).
+fn packed(
+    cards: Vec<Card>,
+    components: Vec<serenity::CreateActionRow>,
+) -> Vec<(
+    Vec<serenity::CreateEmbed>,
+    Option<Vec<serenity::CreateActionRow>>,
+)> {
+    let messages = render::embeds_per_message(cards);
+    let count = messages.len();
+    let mut components = (!components.is_empty()).then_some(components);
+    messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, embeds)| {
+            let last = if index + 1 == count {
+                components.take()
+            } else {
+                None
+            };
+            (embeds, last)
+        })
+        .collect()
 }
 
 /// Where one event's replies go: the session's channel (paced), or followups of the interaction
@@ -393,14 +431,12 @@ impl Out<'_> {
         let Some(token) = self.followup else {
             return send_cards(self.http, self.pace, self.channel, cards, components).await;
         };
-        let messages = render::pack(cards);
-        let count = messages.len();
-        for (index, cards) in messages.into_iter().enumerate() {
+        for (embeds, last_components) in packed(cards, components) {
             let mut message = serenity::CreateInteractionResponseFollowup::new()
-                .embeds(cards.iter().map(Card::to_embed).collect())
+                .embeds(embeds)
                 .allowed_mentions(no_pings());
-            if index + 1 == count && !components.is_empty() {
-                message = message.components(components.clone());
+            if let Some(components) = last_components {
+                message = message.components(components);
             }
             super::rest::followup(self.http, token, message).await?;
         }

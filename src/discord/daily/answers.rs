@@ -249,19 +249,18 @@ impl Reply {
         press: &serenity::ComponentInteraction,
     ) -> Result<(), Error> {
         let text = limits::truncate(&self.text, limits::MESSAGE_CHARS);
-        let mut messages = render::pack(self.cards).into_iter();
-        let embeds = |cards: Vec<Card>| cards.iter().map(Card::to_embed).collect::<Vec<_>>();
+        let mut messages = render::embeds_per_message(self.cards).into_iter();
         let first = serenity::EditInteractionResponse::new()
             .content(text.clone())
-            .embeds(messages.next().map(embeds).unwrap_or_default())
+            .embeds(messages.next().unwrap_or_default())
             .allowed_mentions(no_pings());
         retry::idempotent("the daily feedback", || {
             press.edit_response(http, first.clone())
         })
         .await?;
-        for cards in messages {
+        for embeds in messages {
             let followup = serenity::CreateInteractionResponseFollowup::new()
-                .embeds(embeds(cards))
+                .embeds(embeds)
                 .ephemeral(true)
                 .allowed_mentions(no_pings());
             let sent = retry::creating("the daily feedback, continued", || {
